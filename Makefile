@@ -1,0 +1,18 @@
+# The README's commands. Each one sets up .venv (once) and then does its job.
+.PHONY: setup demo test test-slow test-dist docs execute export clean-venv
+setup:
+	@bash scripts/setup.sh
+demo: setup
+	.venv/bin/llama31-edu demo
+test: setup
+	bash scripts/test.sh
+test-slow: setup          # the heavy cells: longer parity sweeps, long training runs
+	TEST_FLAGS="slow" bash scripts/test.sh
+test-dist: setup          # multi-process (torchrun) cells
+	TEST_FLAGS="dist" bash scripts/test.sh
+export: setup             # regenerate llama31_edu/ and README.md from nbs/
+	.venv/bin/nbdev_export && .venv/bin/python scripts/make_readme.py
+execute: setup            # re-run every notebook in place so the stored outputs and figures are fresh
+	bash scripts/execute_notebooks.sh
+clean-venv:
+	rm -rf .venv
