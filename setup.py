@@ -18,6 +18,13 @@ setuptools.setup(
     author_email=c["author_email"],
     license="Apache-2.0",
     url=c["git_url"],
+    project_urls={"Source": c["git_url"]},
+    keywords=c.get("keywords", "").split(),
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: Apache Software License",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
     python_requires=">=" + c["min_python"],
     packages=setuptools.find_packages(include=[c["lib_name"], c["lib_name"] + ".*"]),
     include_package_data=True,
