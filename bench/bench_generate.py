@@ -1,0 +1,141 @@
+"""Decode speed of `llama31_edu.generate`: with vs without the KV cache, vs `transformers` generate, and the cache's bytes.
+
+    .venv/bin/python bench/bench_generate.py            # ~3-5 min on 2 CPU cores
+    .venv/bin/python bench/bench_generate.py --quick    # smaller, for a smoke run
+
+Everything is measured side by side in this one run, on the same random weights; every figure is a median over
+`--repeats` runs. Greedy decoding, so the two implementations must also agree token for token (checked).
+"""
+from __future__ import annotations
+import argparse, statistics, tempfile, time
+
+import torch
+
+from llama31_edu.generate import generate, generate_tokens, model_args
+from llama31_edu.model import ModelArgs, Transformer
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def decode_step_seconds(model, n_ctx: int, use_cache: bool, n_steps: int) -> float:
+    "Median seconds per decode step while the sequence is around `n_ctx` tokens (batch 1, prefill excluded)."
+    prompt = torch.randint(0, model_args(model).vocab_size, (n_ctx - n_steps,)).tolist()
+    steps, times = generate_tokens(model, [prompt], n_steps, use_cache=use_cache), []
+    t0 = time.perf_counter()
+    for i, _ in enumerate(steps):
+        t1 = time.perf_counter()
+        if i > 0: times.append(t1 - t0)   # the gap between yields is one decode step (the first one is the prefill)
+        t0 = t1
+    return statistics.median(times)
+
+
+def _to_hf_inline(model):
+    "Fallback when chapter 6 is absent: copy the weights, permuting q/k rows from interleaved to rotate-half RoPE."
+    from transformers import LlamaConfig, LlamaForCausalLM
+    p = model_args(model)
+    hd, n_kv = p.dim // p.n_heads, p.n_kv_heads
+    rope = {"rope_type": "default", "rope_theta": p.rope_theta}
+    if p.use_scaled_rope:
+        rope.update(rope_type="llama3", factor=p.rope_scale_factor, low_freq_factor=p.rope_low_freq_factor,
+                    high_freq_factor=p.rope_high_freq_factor, original_max_position_embeddings=p.rope_original_max_seq_len)
+    cfg = LlamaConfig(hidden_size=p.dim, intermediate_size=model.layers[0].feed_forward.w1.weight.shape[0],
+                      num_hidden_layers=p.n_layers, num_attention_heads=p.n_heads, num_key_value_heads=n_kv,
+                      vocab_size=p.vocab_size, rms_norm_eps=p.norm_eps, rope_parameters=rope,
+                      max_position_embeddings=p.max_seq_len, tie_word_embeddings=False)
+    hf = LlamaForCausalLM(cfg).eval()
+    perm = lambda w, h: w.view(h, hd // 2, 2, -1).transpose(1, 2).reshape(h * hd, -1)
+    sd = {"model.embed_tokens.weight": model.tok_embeddings.weight, "model.norm.weight": model.norm.weight,
+          "lm_head.weight": model.output.weight}
+    for i, l in enumerate(model.layers):
+        a, f, pre = l.attention, l.feed_forward, f"model.layers.{i}."
+        sd.update({pre + "self_attn.q_proj.weight": perm(a.wq.weight, p.n_heads), pre + "self_attn.k_proj.weight": perm(a.wk.weight, n_kv),
+                   pre + "self_attn.v_proj.weight": a.wv.weight, pre + "self_attn.o_proj.weight": a.wo.weight,
+                   pre + "mlp.gate_proj.weight": f.w1.weight, pre + "mlp.up_proj.weight": f.w3.weight,
+                   pre + "mlp.down_proj.weight": f.w2.weight, pre + "input_layernorm.weight": l.attention_norm.weight,
+                   pre + "post_attention_layernorm.weight": l.ffn_norm.weight})
+    hf.load_state_dict({k: v.detach().clone() for k, v in sd.items()}, strict=True)
+    return hf
+
+
+def hf_model(model):
+    "`transformers.LlamaForCausalLM` with the same weights, through chapter 6's Hugging Face export when present."
+    from transformers import LlamaForCausalLM
+    try:
+        from llama31_edu.checkpoints import save_hf_checkpoint
+    except ImportError:
+        hf, how = _to_hf_inline(model), "inline weight copy"
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            save_hf_checkpoint(model, d)
+            hf, how = LlamaForCausalLM.from_pretrained(d, dtype=torch.float32).eval(), "checkpoints.save_hf_checkpoint"
+    hf.generation_config.eos_token_id = hf.config.eos_token_id = None  # random weights: always run to max_new_tokens
+    return hf, how
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller model and fewer repeats")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads for both implementations (1: a shared 2-core box spins on a second thread)")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dim, layers = (128, 2) if a.quick else (256, 4)
+    args = ModelArgs(dim=dim, n_layers=layers, n_heads=8, n_kv_heads=2, vocab_size=4352, multiple_of=64,
+                     max_seq_len=1100, max_batch_size=8)
+    model = Transformer(args).eval()
+    print(f"model: dim={dim} n_layers={layers} n_heads=8 n_kv_heads=2 vocab=4352, fp32, "
+          f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M params, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s)\n")
+
+    # 1. with vs without the cache, per decode step at a given length
+    print("1. decode tokens/s at a given sequence length, batch 1 (median step time)")
+    print(f"   {'tokens':>6} {'no cache':>10} {'KV cache':>10} {'speedup':>8}")
+    n_steps = 8 if a.quick else 16
+    for n_ctx in (256, 1024):
+        no = decode_step_seconds(model, n_ctx, False, n_steps)
+        yes = decode_step_seconds(model, n_ctx, True, n_steps)
+        print(f"   {n_ctx:>6} {1 / no:>10.1f} {1 / yes:>10.1f} {no / yes:>7.1f}x")
+
+    # 2. against transformers' generate with its own (dynamic) cache, same weights, greedy
+    try:
+        hf, how = hf_model(model)
+    except ImportError as e:
+        print(f"\n2. skipped: {e}"); hf = None
+    if hf is not None:
+        import transformers
+        new, plen = (32, 16) if a.quick else (128, 32)
+        print(f"\n2. end-to-end generate, prompt {plen} + {new} new tokens, greedy; tokens/s "
+              f"(transformers {transformers.__version__}, weights via {how})")
+        print(f"   {'batch':>5} {'transformers':>12} {'ours':>10} {'ratio':>7}  tokens identical")
+        for B in (1, 8):
+            prompts = torch.randint(0, args.vocab_size, (B, plen))
+            def ours(): return generate(model, prompts.tolist(), new)
+            def theirs():
+                with torch.no_grad():
+                    return hf.generate(prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=new,
+                                       do_sample=False, pad_token_id=0)[:, plen:].tolist()
+            same = ours() == theirs()      # also the warm-up
+            t_ours, t_hf = median_time(ours, a.repeats), median_time(theirs, a.repeats)
+            print(f"   {B:>5} {B * new / t_hf:>12.1f} {B * new / t_ours:>10.1f} {t_hf / t_ours:>6.2f}x  {same}")
+
+    # 3. the cache's measured bytes vs 2 * n_layers * batch * seq * n_kv_heads * head_dim * bytes
+    print("\n3. KV cache bytes: measured buffers vs the formula")
+    hd = args.dim // args.n_heads
+    for B, S, dtype in ((1, 1024, torch.float32), (8, 1024, torch.float32), (8, 1024, torch.bfloat16)):
+        model.setup_caches(max_batch_size=B, max_seq_len=S, dtype=dtype)
+        measured = sum(l.attention.cache.k_cache.nbytes + l.attention.cache.v_cache.nbytes for l in model.layers)
+        formula = 2 * args.n_layers * B * S * args.n_kv_heads * hd * torch.finfo(dtype).bits // 8
+        model.clear_caches()
+        print(f"   batch {B} seq {S} {str(dtype):>14}: measured {measured:>11,} B  formula {formula:>11,} B  "
+              f"{'equal' if measured == formula else 'DIFFERENT'}  (n_heads cache would be {formula * args.n_heads // args.n_kv_heads:,} B)")
+
+
+if __name__ == "__main__":
+    main()
