@@ -64,7 +64,9 @@ def _to_hf_inline(model):
 
 def hf_model(model):
     "`transformers.LlamaForCausalLM` with the same weights, through chapter 6's Hugging Face export when present."
+    import transformers
     from transformers import LlamaForCausalLM
+    transformers.logging.set_verbosity_error(); transformers.utils.logging.disable_progress_bar()
     try:
         from llama31_edu.checkpoints import save_hf_checkpoint
     except ImportError:
