@@ -4,7 +4,9 @@
     .venv/bin/python bench/bench_generate.py --quick    # smaller, for a smoke run
 
 Everything is measured side by side in this one run, on the same random weights; every figure is a median over
-`--repeats` runs. Greedy decoding, so the two implementations must also agree token for token (checked).
+`--repeats` interleaved runs. Greedy decoding, so the two implementations must also agree token for token (checked).
+Times are the process's CPU time (`time.process_time`, one torch thread): on a shared machine wall time mostly
+measures the neighbours. `--wall` switches to wall-clock time.
 """
 from __future__ import annotations
 import argparse, statistics, tempfile, time
@@ -15,20 +17,25 @@ from llama31_edu.generate import generate, generate_tokens, model_args
 from llama31_edu.model import ModelArgs, Transformer
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
+clock = time.process_time
+
+
+def median_times(fns, repeats: int) -> list[float]:
+    "Median seconds of each function, the functions interleaved so that load drifts hit them alike."
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for f, ts in zip(fns, times):
+            t0 = clock(); f(); ts.append(clock() - t0)
+    return [statistics.median(ts) for ts in times]
 
 
 def decode_step_seconds(model, n_ctx: int, use_cache: bool, n_steps: int) -> float:
     "Median seconds per decode step while the sequence is around `n_ctx` tokens (batch 1, prefill excluded)."
     prompt = torch.randint(0, model_args(model).vocab_size, (n_ctx - n_steps,)).tolist()
     steps, times = generate_tokens(model, [prompt], n_steps, use_cache=use_cache), []
-    t0 = time.perf_counter()
+    t0 = clock()
     for i, _ in enumerate(steps):
-        t1 = time.perf_counter()
+        t1 = clock()
         if i > 0: times.append(t1 - t0)   # the gap between yields is one decode step (the first one is the prefill)
         t0 = t1
     return statistics.median(times)
@@ -82,10 +89,13 @@ def hf_model(model):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller model and fewer repeats")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of CPU time")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads for both implementations (1: a shared 2-core box spins on a second thread)")
     a = ap.parse_args(argv)
+    global clock
+    if a.wall: clock = time.perf_counter
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dim, layers = (128, 2) if a.quick else (256, 4)
@@ -94,7 +104,7 @@ def main(argv=None):
     model = Transformer(args).eval()
     print(f"model: dim={dim} n_layers={layers} n_heads=8 n_kv_heads=2 vocab=4352, fp32, "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M params, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} thread(s)\n")
+          f"{torch.get_num_threads()} thread(s), {'wall' if a.wall else 'CPU'} time\n")
 
     # 1. with vs without the cache, per decode step at a given length
     print("1. decode tokens/s at a given sequence length, batch 1 (median step time)")
@@ -124,7 +134,7 @@ def main(argv=None):
                     return hf.generate(prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=new,
                                        do_sample=False, pad_token_id=0)[:, plen:].tolist()
             same = ours() == theirs()      # also the warm-up
-            t_ours, t_hf = median_time(ours, a.repeats), median_time(theirs, a.repeats)
+            t_ours, t_hf = median_times([ours, theirs], a.repeats)
             print(f"   {B:>5} {B * new / t_hf:>12.1f} {B * new / t_ours:>10.1f} {t_hf / t_ours:>6.2f}x  {same}")
 
     # 3. the cache's measured bytes vs 2 * n_layers * batch * seq * n_kv_heads * head_dim * bytes
