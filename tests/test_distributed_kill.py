@@ -1,41 +1,42 @@
-"""A rank killed mid-run (SIGKILL) makes torchrun exit non-zero naming the rank; the run resumes from the last checkpoint."""
+"""A rank killed mid-run (SIGKILL) makes torchrun exit non-zero with a message naming the rank; resuming from the last
+checkpoint finishes the run with the losses and weights of an uninterrupted one."""
 import os, re, signal, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import torch
-from test_distributed_helpers import (BASE_ENV, ROOT, torchrun, torchrun_cmd, run_in_process, read_run, max_rel,
-                                      pids_with_env, new_marker)
+from test_distributed_helpers import (BASE_ENV, ROOT, make_text, train_args, torchrun, torchrun_cmd, train_in_process,
+                                      losses, final_weights, max_rel, max_abs, pids_with_env, new_marker)
+
+STEPS = 24
 
 def test_dead_rank_fails_the_run_and_resume_works(tmp_path):
-    ck, marker = tmp_path / "ckpt", new_marker()
-    data = ["--global-batch", "4", "--seed", "7"]
-    common = [*data, "--ckpt", str(ck), "--save-every", "3"]
-    proc = subprocess.Popen(torchrun_cmd(2, "--strategy", "fsdp", "--steps", "100000", *common), cwd=ROOT,
-                            env={**BASE_ENV, "LLAMA31_EDU_TEST_MARKER": marker},
+    text, out, marker = make_text(tmp_path), tmp_path / "run", new_marker()
+    train_in_process(train_args(text, tmp_path / "ref", "--strategy", "single", steps=STEPS, ckpt_every=3))  # also builds the token cache
+    args = train_args(text, out, "--strategy", "fsdp", steps=STEPS, ckpt_every=3)
+    proc = subprocess.Popen(torchrun_cmd(2, args), cwd=ROOT, env={**BASE_ENV, "LLAMA31_EDU_TEST_MARKER": marker},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 120
-        while not (ck / ".metadata").is_file():          # the first checkpoint is published
+        while not (out / "checkpoint" / ".metadata").is_file():      # the first checkpoint is published
             assert proc.poll() is None, proc.communicate()
             assert time.time() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.2)
+            time.sleep(0.05)
         victims = pids_with_env(marker, RANK="1")
         assert len(victims) == 1, victims
         os.kill(victims[0], signal.SIGKILL)
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None: proc.kill()
-    print(err[-1500:])
+    print(err[-700:])
     assert proc.returncode != 0
-    assert re.search(r"rank\s*:\s*1 \(local_rank: 1\)", err), err[-3000:]
-    assert "SIGKILL" in err or "Signal 9" in err, err[-3000:]
-    # The last complete checkpoint loads; resume to 3 steps past it and compare with one uninterrupted process.
-    step = torch.load(ck / "extra.pt", weights_only=True)["step"]
-    assert step % 3 == 0 and step >= 3, step
-    until = str(step + 3)
-    torchrun(2, "--strategy", "fsdp", "--steps", until, *common, "--resume", "--out", str(tmp_path / "resumed"))
-    run_in_process("--strategy", "single", "--steps", until, *data, "--out", str(tmp_path / "ref"))
-    resumed, _ = read_run(tmp_path / "resumed")
-    ref, _ = read_run(tmp_path / "ref")
-    print(f"killed after the checkpoint of step {step}; resumed losses {resumed}, reference {ref[-3:]}")
-    assert max_rel(ref[-3:], resumed) <= 1e-5, (ref, resumed)
+    assert re.search(r"rank\s*:\s*1 \(local_rank: 1\)", err) and "SIGKILL" in err, err[-3000:]
+    step = torch.load(out / "checkpoint" / "extra.pt", weights_only=True)["step"]
+    assert 3 <= step < STEPS and step % 3 == 0, step
+    torchrun(2, train_args(text, out, "--strategy", "fsdp", "--resume", steps=STEPS, ckpt_every=3))
+    ref, got = losses(tmp_path / "ref"), losses(out)
+    dw = max_abs(final_weights(tmp_path / "ref"), final_weights(out))
+    print(f"rank 1 killed after the checkpoint of step {step}; resumed to step {STEPS}: max relative loss difference "
+          f"{max_rel(ref, got):.2e} and max |weight difference| {dw:.2e} against one uninterrupted process")
+    # Float32 sums in another order (2 ranks vs 1), amplified by AdamW's 1/sqrt(v) on rarely-updated embedding rows:
+    # measured up to 1e-4 after 40 steps, 6e-6 after 10.
+    assert max_rel(ref, got) <= 1e-5 and dw <= 2e-4, (ref, got, dw)
