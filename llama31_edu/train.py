@@ -313,6 +313,8 @@ def train(cfg: TrainConfig, text: str | Path, tokenizer, out: str | Path, *, res
     identity = run_identity(cfg, args, tokenizer, data, env.world_size)
     found = find_checkpoint(out, env.strategy)
     check_run_dir(out, identity, resume, found)
+    if env.is_distributed:   # every rank checks the folder before rank 0 writes run.json into it
+        import torch.distributed as dist; dist.barrier()
     name = f"{text} (training part)"
     sampler = WindowSampler(data.train, seq_len, cfg.batch_size, seed=cfg.seed, rank=env.rank,
                             world_size=env.world_size, name=name)
@@ -493,6 +495,8 @@ def _parser(prog: str = "llama31-edu train", defaults: TrainConfig | None = None
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--seq-len", type=int, default=d.seq_len)
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per micro-batch per rank")
+    p.add_argument("--global-batch", type=int, default=None, help="windows per optimizer step over all ranks; sets "
+                   "--batch-size to it / (world size x grad-accum), which must divide")
     p.add_argument("--grad-accum", type=int, default=d.grad_accum)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
@@ -548,6 +552,9 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     except (ValueError, RuntimeError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr); return 2
     try:
+        if a.global_batch is not None:   # chapter 11: global batch = micro-batch x accumulation x world size
+            from llama31_edu.distributed import micro_batch_size
+            cfg = dataclasses.replace(cfg, batch_size=micro_batch_size(a.global_batch, env, cfg.grad_accum))
         args = cfg.model_args()
         tok, tok_path = _tokenizer_for(text, a.tokenizer, args, out, env.is_main)
         metrics = train(cfg, text, tok, out, resume=a.resume, tokenizer_path=tok_path, cache_dir=a.cache_dir,
