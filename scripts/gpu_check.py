@@ -1,0 +1,174 @@
+#!/usr/bin/env python
+"""One command, a few minutes on one H100 / H200: how close does llama31-edu get to the hardware?
+
+1. Training: a ~1B-parameter model (Llama 3.2 1B's shape, untied output: 1.5 B parameters) in bf16 under FSDP2 on
+   one rank (a process group of one: the real chapter 11 code path), each block compiled. Prints tokens/s and MFU:
+   (6 N + 12 L d T) FLOPs per token (chapter 8's `flops_per_token`) x tokens/s / 989 TFLOP/s (dense bf16 datasheet).
+   Goal: MFU >= 40% (torchtitan reports 33-39% for Llama 3 8B on 8 H100s).
+2. Decode: batch 1 on a Llama 3.1 8B-shaped model with random bf16 weights, KV cache, compiled decode step.
+   Prints tokens/s against the memory-bandwidth bound: every new token reads all weights (except the embedding
+   table, of which one row) and the cache so far, so tokens/s <= bandwidth / bytes per token. Goal: >= 70%.
+
+    python scripts/gpu_check.py                 # on the GPU machine (about 3-5 minutes, mostly compilation)
+    python scripts/gpu_check.py --cpu-smoke     # tiny sizes on CPU, seconds: keeps this script from rotting (pytest runs it)
+
+Record what it prints in bench/README.md with the card's name.
+"""
+from __future__ import annotations
+import argparse, json, os, statistics, sys, time
+
+import torch
+import torch.nn.functional as F
+
+from llama31_edu.model import ModelArgs, Transformer, count_params
+from llama31_edu.train import flops_per_token, peak_flops
+from llama31_edu import distributed as D
+
+# Llama 3.2 1B's shape (its output layer is tied to the embedding; ours is not, hence 1.5 B parameters).
+LLAMA32_1B_SHAPE = dict(dim=2048, n_layers=16, n_heads=32, n_kv_heads=8, vocab_size=128256, multiple_of=256,
+                        ffn_dim_multiplier=1.5, rope_theta=500000.0, max_seq_len=2048)
+# Memory bandwidth from the datasheets, bytes/s (the bound the goal is measured against).
+GPU_BANDWIDTH = {"H200": 4.8e12, "H100 NVL": 3.9e12, "H100 PCIe": 2.0e12, "H100": 3.35e12, "A100-SXM4-80GB": 2.04e12,
+                 "A100": 1.56e12}
+
+
+def sync(device: torch.device):
+    if device.type == "cuda": torch.cuda.synchronize(device)
+
+
+def measured_copy_bandwidth(device: torch.device, mib: int) -> float:
+    "Bytes/s of a large on-device copy (read + write), a sanity check next to the datasheet number."
+    x = torch.empty(mib * 2**20, dtype=torch.uint8, device=device); y = torch.empty_like(x)
+    y.copy_(x); sync(device)
+    t0 = time.perf_counter()
+    for _ in range(5): y.copy_(x)
+    sync(device)
+    return 2 * x.numel() * 5 / (time.perf_counter() - t0)
+
+
+def train_check(a, env: D.DistEnv) -> dict:
+    args = ModelArgs(**{**LLAMA32_1B_SHAPE, "max_seq_len": a.seq_len}) if not a.cpu_smoke else \
+        ModelArgs.from_preset("tiny", max_seq_len=a.seq_len)
+    n_params = count_params(args)
+    torch.manual_seed(0)
+    with torch.device("meta"): model = Transformer(args)
+    model.to_empty(device=env.device)           # allocate on the device directly (no CPU copy of 6 GB)
+    model.apply(model._init_weights)
+    for m in model.modules():
+        if hasattr(m, "weight") and m.weight is not None and m.weight.dim() == 1: torch.nn.init.ones_(m.weight)
+    model = D.parallelize(model, env, mixed_precision=True, compile=a.compile)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.1, betas=(0.9, 0.95),
+                            fused=env.device.type == "cuda")
+    tokens = torch.randint(0, args.vocab_size, (a.batch, a.seq_len + 1), device=env.device)
+    amp = env.device.type == "cuda"             # FSDP2 already computes in bf16; autocast covers the rest (norms, loss)
+
+    def step():
+        with torch.autocast(env.device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(tokens[:, :-1])
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), tokens[:, 1:].flatten())
+        loss.backward()
+        D.clip_grad_norm_(model, 1.0)
+        opt.step(); opt.zero_grad(set_to_none=True)
+        return loss
+
+    t0 = time.perf_counter()
+    for _ in range(a.warmup): step()             # compilation and allocator warm-up
+    sync(env.device); warm = time.perf_counter() - t0
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter(); loss = step(); sync(env.device); times.append(time.perf_counter() - t0)
+    dt = statistics.median(times)
+    tps = a.batch * a.seq_len / dt
+    fpt = flops_per_token(args, a.seq_len)
+    peak, src = peak_flops(env.device, torch.bfloat16 if amp else torch.float32)
+    mfu = tps * fpt / peak
+    print(f"train : {n_params:,} params, FSDP2 on {env.world_size} rank, bf16 params / fp32 reduce={amp}, "
+          f"compile={a.compile}, batch {a.batch} x {a.seq_len} tokens; warm-up {a.warmup} steps {warm:.0f}s")
+    print(f"train : {tps:,.0f} tokens/s (median of {a.steps} steps, {dt * 1e3:.0f} ms/step), loss {loss.item():.3f} | "
+          f"{fpt / 1e9:.2f} GFLOP/token (6N + 12LdT) | {tps * fpt / 1e12:.1f} TFLOP/s | MFU {mfu:.1%} of "
+          f"{peak / 1e12:.0f} TFLOP/s ({src}) | goal >= 40%", flush=True)
+    if env.device.type == "cuda": print(f"train : peak memory {torch.cuda.max_memory_allocated(env.device) / 2**30:.1f} GiB")
+    del model, opt
+    if env.device.type == "cuda": torch.cuda.empty_cache()
+    return dict(train_params=n_params, train_tokens_per_s=tps, train_mfu=mfu, train_peak=src, train_ms_per_step=dt * 1e3)
+
+
+def decode_check(a, device: torch.device) -> dict:
+    args = ModelArgs.from_preset("llama3.1-8b" if not a.cpu_smoke else "tiny")
+    dtype = torch.bfloat16
+    with torch.device("meta"): model = Transformer(args)
+    model.to_empty(device=device)
+    for p in model.parameters(): torch.nn.init.normal_(p, std=0.02)   # random weights: speed does not care
+    model = model.to(dtype).eval()
+    total = a.prompt + a.new_tokens
+    model.setup_caches(1, total, dtype=dtype, device=device)
+    step_fn = lambda tok, pos: model(tok, input_pos=pos)
+    if a.compile:   # gpt-fast's recipe: a static cache and shapes let the whole decode step become one CUDA graph
+        step_fn = torch.compile(step_fn, mode="reduce-overhead" if device.type == "cuda" else "default", fullgraph=True)
+    prompt = torch.randint(0, args.vocab_size, (1, a.prompt), device=device)
+    with torch.inference_mode():
+        logits = model(prompt, input_pos=torch.arange(a.prompt, device=device)[None])
+        tok = logits[:, -1:].argmax(-1)
+        times = []
+        for i in range(a.new_tokens):
+            pos = torch.tensor([[a.prompt + i]], device=device)
+            t0 = time.perf_counter()
+            tok = step_fn(tok, pos)[:, -1:].argmax(-1).clone()
+            sync(device); times.append(time.perf_counter() - t0)
+    steady = times[min(len(times) - 1, a.decode_warmup):]
+    tps = 1 / statistics.median(steady)
+    # Bytes one token must read: every weight but the embedding table (one row of it), and the cache so far.
+    weight_bytes = sum(p.numel() for n, p in model.named_parameters() if n != "tok_embeddings.weight") * 2 + args.dim * 2
+    mean_pos = a.prompt + (a.decode_warmup + a.new_tokens) / 2
+    cache_bytes = 2 * args.n_layers * args.n_kv_heads * args.head_dim * mean_pos * 2
+    per_token = weight_bytes + cache_bytes
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    bw = next((v for k, v in GPU_BANDWIDTH.items() if k in name), None) if a.bandwidth is None else a.bandwidth
+    copy_bw = measured_copy_bandwidth(device, 1024 if device.type == "cuda" else 64)
+    bw_src = "datasheet" if bw is not None and a.bandwidth is None else ("--bandwidth" if a.bandwidth else "measured copy")
+    bw = bw or copy_bw
+    bound = bw / per_token
+    print(f"decode: {count_params(args):,} params in bf16 (random), batch 1, prompt {a.prompt}, {a.new_tokens} new tokens, "
+          f"compile={a.compile}")
+    print(f"decode: {tps:,.1f} tokens/s (median after {a.decode_warmup} warm-up tokens) | {per_token / 1e9:.3f} GB read "
+          f"per token | bound {bw / 1e12:.2f} TB/s ({bw_src}) / bytes = {bound:,.1f} tokens/s | {tps / bound:.0%} of "
+          f"the bound | goal >= 70% | measured copy bandwidth {copy_bw / 1e12:.2f} TB/s", flush=True)
+    return dict(decode_tokens_per_s=tps, decode_bound_tokens_per_s=bound, decode_fraction=tps / bound,
+                decode_bandwidth=bw, decode_bandwidth_source=bw_src, measured_copy_bandwidth=copy_bw)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cpu-smoke", action="store_true", help="tiny sizes on CPU, no compile: checks the script still runs")
+    p.add_argument("--batch", type=int, default=None); p.add_argument("--seq-len", type=int, default=None)
+    p.add_argument("--steps", type=int, default=None, help="timed training steps")
+    p.add_argument("--warmup", type=int, default=None, help="untimed training steps first (compilation)")
+    p.add_argument("--prompt", type=int, default=None); p.add_argument("--new-tokens", type=int, default=None)
+    p.add_argument("--decode-warmup", type=int, default=None)
+    p.add_argument("--no-compile", dest="compile", action="store_false", default=None)
+    p.add_argument("--bandwidth", type=float, default=None, help="bytes/s for the decode bound (default: datasheet by card name)")
+    p.add_argument("--skip-train", action="store_true"); p.add_argument("--skip-decode", action="store_true")
+    p.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    a = p.parse_args(argv)
+    gpu = dict(batch=4, seq_len=2048, steps=10, warmup=3, prompt=512, new_tokens=128, decode_warmup=16, compile=True)
+    smoke = dict(batch=2, seq_len=32, steps=2, warmup=1, prompt=8, new_tokens=6, decode_warmup=2, compile=False)
+    for k, v in (smoke if a.cpu_smoke else gpu).items():
+        if getattr(a, k) is None: setattr(a, k, v)
+    if not a.cpu_smoke and not torch.cuda.is_available():
+        print("gpu_check: no CUDA device here; run it on the GPU machine, or pass --cpu-smoke", file=sys.stderr); return 2
+    os.environ.update(D.one_rank_env())        # a process group of one, unless torchrun made one
+    env = D.init_distributed("fsdp")
+    name = torch.cuda.get_device_name(env.device) if env.device.type == "cuda" else "cpu"
+    print(f"device: {name} | torch {torch.__version__} | world size {env.world_size}", flush=True)
+    out = dict(device=name, torch=torch.__version__)
+    try:
+        if not a.skip_train: out |= train_check(a, env)
+        if not a.skip_decode: out |= decode_check(a, env.device)
+    finally:
+        D.destroy(env)
+    if a.json: open(a.json, "w").write(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
