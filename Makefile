@@ -14,5 +14,7 @@ export: setup             # regenerate llama31_edu/ and README.md from nbs/
 	.venv/bin/nbdev_export && .venv/bin/python scripts/make_readme.py
 execute: setup            # re-run every notebook in place so the stored outputs and figures are fresh
 	bash scripts/execute_notebooks.sh
+docs: setup               # the book: nbs/ rendered as a static site in _site/ (open _site/index.html)
+	bash scripts/build_docs.sh
 clean-venv:
 	rm -rf .venv
