@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_distributed.ipynb #2e8b4c52
 from __future__ import annotations
-import argparse, contextlib, datetime, json, math, os, shutil, socket, sys, warnings
+import argparse, contextlib, datetime, json, os, shutil, socket, sys, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 
-from .model import ModelArgs, Transformer, TransformerBlock, count_params
+from .model import ModelArgs, Transformer, TransformerBlock
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DistEnv', 'check_strategy',
@@ -139,7 +139,10 @@ def parallelize(model: nn.Module, env: DistEnv, *, mixed_precision: bool, activa
     if env.strategy == "single": return model
     if env.strategy == "ddp":
         return nn.parallel.DistributedDataParallel(model, device_ids=[env.device.index] if env.device.type == "cuda" else None)
-    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    try: from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    except ImportError as e:
+        raise RuntimeError(f"--strategy fsdp needs FSDP2 (torch.distributed.fsdp.fully_shard, torch >= 2.6); this is "
+                           f"torch {torch.__version__}: upgrade torch or use --strategy ddp") from e
     mp = (MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
           if mixed_precision and env.device.type == "cuda" else MixedPrecisionPolicy())
     for i, block in enumerate(blocks):
@@ -168,6 +171,8 @@ def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
     "Clip by the gradient norm over every shard on every rank; returns that norm (before clipping)."
     from torch.distributed.tensor import DTensor
     params = [p for p in model.parameters() if p.grad is not None]
+    if not hasattr(torch.nn.utils, "get_total_norm"):    # torch < 2.6 (no FSDP2 there either): the classic call
+        return torch.nn.utils.clip_grad_norm_(params, max_norm)
     norm = torch.nn.utils.get_total_norm([p.grad for p in params])
     if isinstance(norm, DTensor): norm = norm.full_tensor()
     torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)
