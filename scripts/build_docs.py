@@ -421,6 +421,15 @@ def _finish_code(c: dict, d: dict) -> dict:
     return c
 
 
+def _toc_entry(name: str, nb: dict) -> str:
+    "`12. The model card by the numbers <12_scaling>`: the chapter's number (from its file name) and title."
+    title = next((m.group(1).strip() for c in nb["cells"] if c["cell_type"] == "markdown"
+                  for m in [re.search(r"^#\s+(.+)$", c["source"], re.MULTILINE)] if m), None)
+    num = re.match(r"(\d+)_", name)
+    if not title or "<" in title or "`" in title: return name
+    return f"{int(num.group(1))}. {title} <{name}>" if num else f"{title} <{name}>"
+
+
 def stage(nbs: Path, dst: Path) -> list[str]:
     "Write the staged notebooks (and images next to them) into dst; return the page names in reading order."
     dst.mkdir(parents=True, exist_ok=True)
@@ -446,7 +455,7 @@ def stage(nbs: Path, dst: Path) -> list[str]:
             if c["cell_type"] == "markdown":
                 c["source"] = linker.linkify(c["source"])
         if name == "index":
-            toc = "\n".join(order[1:])
+            toc = "\n".join(_toc_entry(n, staged[n]) for n in order[1:])
             nb["cells"].append({**_md(f"```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{toc}\n```"), "id": "toc"})
         (dst / f"{name}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return order
