@@ -43,10 +43,11 @@ def parse(path: Path) -> Page:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
+    figures = {p.stem: _image_outputs(p) for p in CHAPTERS}  # read just before the build: others may re-execute them
     t0 = time.perf_counter()
     order = build_docs.build(out, tmp_path_factory.mktemp("stage"), quiet=True)
     print(f"\ndocs built in {time.perf_counter() - t0:.1f} s ({len(order)} pages)")
-    return out, order
+    return out, order, figures
 
 
 def _image_outputs(nb_path: Path) -> int:
@@ -62,7 +63,7 @@ def _image_outputs(nb_path: Path) -> int:
 
 
 def test_every_chapter_has_a_page_in_reading_order(site):
-    out, order = site
+    out, order, _ = site
     assert order[0] == "index" and order[1:] == [p.stem for p in CHAPTERS if p.stem != "index"]
     for p in CHAPTERS:
         assert (out / f"{p.stem}.html").is_file(), f"no page for {p.name}"
@@ -75,10 +76,10 @@ def test_every_chapter_has_a_page_in_reading_order(site):
 
 
 def test_figures_are_on_their_pages(site):
-    out, _ = site
+    out, _, figures = site
     checked = 0
     for p in CHAPTERS:
-        n = _image_outputs(p)
+        n = figures[p.stem]
         if not n: continue
         page = parse(out / f"{p.stem}.html")
         imgs = [s for s in page.imgs if not s.startswith(("http:", "https:"))]
@@ -91,7 +92,7 @@ def test_figures_are_on_their_pages(site):
 
 
 def test_links_are_relative_and_resolve_on_disk(site):
-    out, _ = site
+    out, _, _ = site
     pages = {f: parse(f) for f in out.rglob("*.html")}
     n = 0
     for f, page in pages.items():
@@ -115,7 +116,7 @@ def test_links_are_relative_and_resolve_on_disk(site):
 
 def test_api_entries_and_pytorch_links(site):
     "Every public function and class a chapter exports has its entry (where nbdev's show_doc would put it)."
-    out, _ = site
+    out, _, _ = site
     ids = set().union(*(parse(f).ids for f in out.glob("*.html")))
     html = "".join(f.read_text(encoding="utf-8") for f in out.glob("*.html"))
     missing, n = [], 0
