@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "train":    ("llama31_edu.train:cli_main",        "train a model (run under torchrun for DDP/FSDP)"),
     "generate": ("llama31_edu.chat:generate_cli",     "complete a prompt from a checkpoint"),
     "chat":     ("llama31_edu.chat:chat_cli",         "chat with a checkpoint (Llama 3.1 chat format)"),
+    "convert":  ("llama31_edu.checkpoints:convert_cli", "convert a checkpoint between Meta's and Hugging Face's formats"),
     "scaling":  ("llama31_edu.scaling:cli_main",      "the model card's figures, from first principles"),
 }
 
@@ -46,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name not in SUBCOMMANDS:
         print(f"llama31-edu: unknown command {name!r}\n\n{_usage()}", file=sys.stderr); return 2
-    return _resolve(name)(rest) or 0
+    fn = _resolve(name)
+    if name == "train":
+        # Under torchrun, `record` writes a failing rank's traceback where torchrun's summary shows it.
+        from torch.distributed.elastic.multiprocessing.errors import record
+        fn = record(fn)
+    return fn(rest) or 0
 
 # %% ../nbs/13_cli.ipynb #a82127c6
 def demo(argv: list[str] | None = None) -> int:

@@ -37,19 +37,19 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
     "${PIP[@]}" install "$LLAMA31_EDU_TORCH"
   elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "==> NVIDIA GPU found: installing the default (CUDA) torch build"
-    "${PIP[@]}" install "torch>=2.5"
+    "${PIP[@]}" install "torch>=2.6"
   else
     echo "==> no GPU: looking for a CPU build of torch"
-    if "${PIP[@]}" install --no-index --no-deps "torch>=2.5" >/dev/null 2>&1; then
+    if "${PIP[@]}" install --no-index --no-deps "torch>=2.6" >/dev/null 2>&1; then
       v=$("$PY" -c "import importlib.metadata as m; print(m.version('torch'))")
       echo "    using the local wheel torch==$v"
       "${PIP[@]}" install "torch==$v"          # its dependencies, from the index
-    elif "${PIP[@]}" install --timeout 20 "torch>=2.5" --index-url https://download.pytorch.org/whl/cpu \
+    elif "${PIP[@]}" install --timeout 20 "torch>=2.6" --index-url https://download.pytorch.org/whl/cpu \
            --extra-index-url https://pypi.org/simple; then
       echo "    installed from the PyTorch CPU index"
     else
       echo "    no CPU build reachable; installing torch from PyPI"
-      "${PIP[@]}" install "torch>=2.5"
+      "${PIP[@]}" install "torch>=2.6"
     fi
   fi
 fi
