@@ -10,9 +10,9 @@ from .model import ModelArgs, PRESETS, count_params, kv_cache_bytes_per_token
 from .layers import ffn_hidden_dim
 
 # %% auto #0
-__all__ = ['MODELS', 'CARD', 'PAPER', 'H100_BF16_FLOPS', 'H100_BYTES', 'BITS', 'param_breakdown', 'matmul_params', 'train_flops',
-           'gpu_hours', 'implied_mfu', 'training_table', 'format_table', 'energy_table', 'weight_bytes', 'kv_bytes',
-           'gpus_needed', 'inference_table', 'cli_main']
+__all__ = ['MODELS', 'CARD', 'PAPER', 'H100_BF16_FLOPS', 'H100_BYTES', 'BITS', 'param_breakdown', 'n_params', 'matmul_params',
+           'train_flops', 'gpu_hours', 'implied_mfu', 'training_table', 'format_table', 'energy_table', 'weight_bytes',
+           'kv_bytes', 'gpus_needed', 'inference_table', 'cli_main']
 
 # %% ../nbs/12_scaling.ipynb #d1f737d6
 MODELS = ("llama3.1-8b", "llama3.1-70b", "llama3.1-405b")  # preset names of chapter 5
@@ -43,11 +43,20 @@ def param_breakdown(args: ModelArgs | str) -> dict[str, int]:
             "norms": a.n_layers * 2 * a.dim + a.dim,
             "output": a.vocab_size * a.dim}
 
+# %% ../nbs/12_scaling.ipynb #52c7e9e5
+_N_PARAMS: dict[str, int] = {}
+
+def n_params(args: ModelArgs | str) -> int:
+    "Chapter 5's `count_params`, remembered per configuration."
+    a = ModelArgs.from_preset(args) if isinstance(args, str) else args
+    if repr(a) not in _N_PARAMS: _N_PARAMS[repr(a)] = count_params(a)
+    return _N_PARAMS[repr(a)]
+
 # %% ../nbs/12_scaling.ipynb #2421cbe5
 def matmul_params(args: ModelArgs | str) -> int:
     "Parameters that take part in matrix products: everything but the embedding table."
     a = ModelArgs.from_preset(args) if isinstance(args, str) else args
-    return count_params(a) - a.vocab_size * a.dim
+    return n_params(a) - a.vocab_size * a.dim
 
 def train_flops(args: ModelArgs | str, tokens: float, seq_len: int | None = 8192) -> dict[str, float]:
     "Training FLOPs: `dense` = 6·N·D, `attention` = 12·L·T·d·D (0 if `seq_len` is None), and their `total`."
@@ -74,7 +83,7 @@ def training_table(tokens: float = PAPER["tokens_405b"], seq_len: int = PAPER["s
     for name in MODELS:
         c = train_flops(name, tokens, seq_len)
         card = CARD["gpu_hours"][name]
-        rows.append({"model": name, "params": count_params(name), "flops_6ND": c["dense"], "flops": c["total"],
+        rows.append({"model": name, "params": n_params(name), "flops_6ND": c["dense"], "flops": c["total"],
                      "gpu_hours": gpu_hours(c["total"], mfu), "card_gpu_hours": card,
                      "implied_mfu": implied_mfu(c["total"], card), "implied_mfu_6ND": implied_mfu(c["dense"], card)})
     return rows
@@ -111,7 +120,7 @@ BITS = {"bf16": 16, "fp8": 8, "int4": 4}
 def weight_bytes(args: ModelArgs | str, dtype: str = "bf16") -> float:
     "Bytes of the weights at `dtype` (bf16, fp8 or int4; quantisation scales not counted)."
     if dtype not in BITS: raise ValueError(f"weight_bytes: dtype must be one of {sorted(BITS)}, got {dtype!r}")
-    return count_params(args) * BITS[dtype] / 8
+    return n_params(args) * BITS[dtype] / 8
 
 def kv_bytes(args: ModelArgs | str, n_tokens: int, batch: int = 1, mha: bool = False, bytes_per_value: int = 2) -> int:
     "KV-cache bytes for `batch` sequences of `n_tokens`; `mha=True`: as if every query head had its own K/V."
