@@ -1,9 +1,9 @@
 """Write README.md from nbs/index.ipynb (nbdev_readme needs Quarto, which registries cannot install).
 
 Markdown cells are copied, code cells become fenced Python with their text output; cells marked
-`#| hide` are left out. `--check` exits 1 when README.md differs from what the notebook makes.
+`#| hide` are left out; links to other notebooks get the `nbs/` prefix. `--check` exits 1 when README.md differs from what the notebook makes.
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,8 @@ def render(nb_path: Path) -> str:
         body = "\n".join(l for l in lines if not l.startswith("#|")).strip("\n")
         if not body: continue
         if cell["cell_type"] == "markdown":
-            parts.append(body)
+            # Links between chapters are relative to nbs/ (so they work in Jupyter and the book); README sits one up.
+            parts.append(re.sub(r"\]\((?!https?:|/|#)([^)]+\.ipynb)\)", r"](nbs/\1)", body))
         elif cell["cell_type"] == "code":
             parts.append(f"```python\n{body}\n```")
             out = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream")
