@@ -20,8 +20,9 @@ torch.set_num_threads(threads)
 from llama31_edu.model import ModelArgs, Transformer
 from llama31_edu.layers import ffn_hidden_dim
 args = ModelArgs.from_preset(preset, max_seq_len=max(T, 16))
+# both workers import transformers before the memory baseline: whatever it imports is not counted for either
+from transformers import LlamaConfig, LlamaForCausalLM
 if kind == "hf":
-    from transformers import LlamaConfig, LlamaForCausalLM
     cfg = LlamaConfig(vocab_size=args.vocab_size, hidden_size=args.dim, num_hidden_layers=args.n_layers,
         num_attention_heads=args.n_heads, num_key_value_heads=args.n_kv_heads, head_dim=args.dim // args.n_heads,
         intermediate_size=ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier), rms_norm_eps=args.norm_eps,
