@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .generate import check_vocab, generate_tokens, model_args, StreamDecoder
-from .tokenizer import ChatFormat, Tokenizer
+from .tokenizer import ChatFormat, Tokenizer, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
 
 # %% auto #0
 __all__ = ['DEMO_VOCAB', 'Reply', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call', 'Toolbox',
@@ -259,7 +259,7 @@ def chat_with_tools(conv: Conversation, toolbox: Toolbox, user_text: str, *, max
     return ToolTurn(reply, calls)
 
 # %% ../nbs/10_chat.ipynb #53d89080
-DEMO_VOCAB = 4096 + 256
+DEMO_VOCAB = DEMO_VOCAB_RANKS + NUM_RESERVED_SPECIAL_TOKENS   # 4,352: the demo tokenizer's ids
 
 def pick_device(device: str | None = None) -> tuple[torch.device, torch.dtype]:
     "The device to run on and its dtype: bf16 on a GPU, fp32 on a CPU."

@@ -15,14 +15,15 @@ from torch import nn
 
 from .model import ModelArgs, Transformer, PRESETS
 from .data import prepare_data, WindowSampler, val_batches, TokenData
+from .distributed import STRATEGIES   # single | ddp | fsdp: one list, kept by chapter 11
 
 # %% auto #0
-__all__ = ['GPU_PEAK_BF16', 'STRATEGIES', 'RESUMABLE_CHANGES', 'DEMO_PROMPTS', 'DEMO_CONFIG', 'TrainConfig',
-           'configure_optimizer', 'lr_at', 'flops_per_token', 'peak_flops', 'pick_device', 'autocast_dtype',
-           'SingleProcess', 'init_env', 'checkpoint_blocks', 'wrap_model', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'run_identity', 'check_run_dir', 'evaluate', 'sample', 'plot_losses',
-           'TrainingDiverged', 'train', 'find_checkpoint', 'checkpoint_step', 'export_model', 'load_config', 'cli_main',
-           'print_samples', 'demo_main']
+__all__ = ['GPU_PEAK_BF16', 'RESUMABLE_CHANGES', 'DEMO_PROMPTS', 'DEMO_CONFIG', 'TrainConfig', 'configure_optimizer', 'lr_at',
+           'flops_per_token', 'peak_flops', 'pick_device', 'autocast_dtype', 'SingleProcess', 'init_env',
+           'checkpoint_blocks', 'wrap_model', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'run_identity', 'check_run_dir', 'evaluate', 'sample', 'plot_losses', 'TrainingDiverged', 'train',
+           'find_checkpoint', 'checkpoint_step', 'export_model', 'load_config', 'cli_main', 'print_samples',
+           'demo_main']
 
 # %% ../nbs/08_train.ipynb #65e15e7c
 @dataclass
@@ -136,7 +137,6 @@ class SingleProcess:
     @property
     def is_distributed(self) -> bool: return False
 
-STRATEGIES = ("single", "ddp", "fsdp")
 
 def init_env(strategy: str, device: str = "auto"):
     "The run's environment: `SingleProcess`, or chapter 11's for ddp/fsdp."
