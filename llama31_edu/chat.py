@@ -113,7 +113,7 @@ class ScriptedModel(nn.Module):
     def setup_caches(self, max_batch_size, max_seq_len, dtype=None, device=None): pass
     def clear_caches(self): pass
 
-    def forward(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, input_pos: torch.Tensor | None = None, *, logits_at=None) -> torch.Tensor:
         if input_pos is None: raise ValueError("ScriptedModel follows the cached path only (use_cache=True)")
         if int(input_pos[0, 0]) == 0:                           # a prefill: a new turn starts
             self._turn, self._i = self._turn + 1, 0
@@ -121,7 +121,8 @@ class ScriptedModel(nn.Module):
         turn = self.script[self._turn] if self._turn < len(self.script) else []
         t = turn[self._i] if self._i < len(turn) else self.end_token
         self._i += 1
-        logits = torch.zeros(tokens.shape[0], tokens.shape[1], self.args.vocab_size)
+        # one row, so the position `logits_at` asks for (the prompt's last) is the last one
+        logits = torch.zeros(tokens.shape[0], 1 if logits_at is not None else tokens.shape[1], self.args.vocab_size)
         logits[:, -1, t] = 100.0
         return logits
 

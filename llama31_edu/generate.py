@@ -96,18 +96,18 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
     finished = torch.zeros(B, dtype=torch.bool, device=device)
     was_training = model.training
 
-    def forward(*a):
+    def forward(*a, **kw):
         # no_grad per call, not around the loop: a generator must not leave grad mode off while the caller runs
-        with torch.no_grad(): return model(*a)
+        with torch.no_grad(): return model(*a, **kw)
 
     model.eval()
     try:
         if use_cache:
             model.setup_caches(max_batch_size=B, max_seq_len=total, dtype=dtype, device=device)
-            logits = forward(tokens[:, :L], torch.arange(L, device=device).expand(B, L))
+            prefill = forward(tokens[:, :L], torch.arange(L, device=device).expand(B, L), logits_at=lens - 1)
         else:
-            logits = forward(tokens[:, :L])
-        last = logits[rows, lens - 1]                       # each row's own last prompt position
+            prefill = forward(tokens[:, :L], logits_at=lens - 1)
+        last = prefill[:, 0]                                # logits at each row's own last prompt position
         pos = lens.clone()                                  # where each row's next token goes
         pad = torch.full((B,), pad_id, dtype=torch.long, device=device)
         for step in range(max_new_tokens):
@@ -124,7 +124,7 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
                 last = forward(nxt[:, None], pos[:, None])[:, -1]
             else:
                 tokens[rows, pos] = nxt
-                last = forward(tokens[:, :int(pos.max()) + 1])[rows, pos]
+                last = forward(tokens[:, :int(pos.max()) + 1], logits_at=pos)[:, 0]
             pos = pos + 1
     finally:
         if use_cache: model.clear_caches()
