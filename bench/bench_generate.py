@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_generate.py            # ~3-5 min on 2 CPU cores
     .venv/bin/python bench/bench_generate.py --quick    # smaller, for a smoke run
+    .venv/bin/python bench/bench_generate.py --compile  # also our decode step under torch.compile (compiles first)
 
 Everything is measured side by side in this one run, on the same random weights; every figure is a median over
 `--repeats` interleaved runs. Greedy decoding, so the two implementations must also agree token for token (checked).
@@ -91,6 +92,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller model and fewer repeats")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of CPU time")
+    ap.add_argument("--compile", action="store_true",
+                    help="also time generate(..., compile=True); compile time is reported, not counted in tokens/s")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads for both implementations (1: a shared 2-core box spins on a second thread)")
     a = ap.parse_args(argv)
@@ -125,17 +128,27 @@ def main(argv=None):
         new, plen = (32, 16) if a.quick else (128, 32)
         print(f"\n2. end-to-end generate, prompt {plen} + {new} new tokens, greedy; tokens/s "
               f"(transformers {transformers.__version__}, weights via {how})")
-        print(f"   {'batch':>5} {'transformers':>12} {'ours':>10} {'ratio':>7}  tokens identical")
+        comp_cols = f" {'compiled':>10} {'ratio':>7} {'1st call s':>10}" if a.compile else ""
+        print(f"   {'batch':>5} {'transformers':>12} {'ours':>10} {'ratio':>7}{comp_cols}  tokens identical")
         for B in (1, 8):
             prompts = torch.randint(0, args.vocab_size, (B, plen))
             def ours(): return generate(model, prompts.tolist(), new)
+            def ours_compiled(): return generate(model, prompts.tolist(), new, compile=True)
             def theirs():
                 with torch.no_grad():
                     return hf.generate(prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=new,
                                        do_sample=False, pad_token_id=0)[:, plen:].tolist()
-            same = ours() == theirs()      # also the warm-up
-            t_ours, t_hf = median_times([ours, theirs], a.repeats)
-            print(f"   {B:>5} {B * new / t_hf:>12.1f} {B * new / t_ours:>10.1f} {t_hf / t_ours:>6.2f}x  {same}")
+            ref = theirs()                 # also the warm-ups
+            same = ours() == ref
+            fns = [ours, theirs]
+            if a.compile:
+                t0 = time.perf_counter(); same_c = ours_compiled() == ref; t_compile = time.perf_counter() - t0
+                same = same and same_c
+                fns.append(ours_compiled)
+            ts = median_times(fns, a.repeats)
+            row = f"   {B:>5} {B * new / ts[1]:>12.1f} {B * new / ts[0]:>10.1f} {ts[1] / ts[0]:>6.2f}x"
+            if a.compile: row += f" {B * new / ts[2]:>10.1f} {ts[1] / ts[2]:>6.2f}x {t_compile:>10.1f}"
+            print(row + f"  {same}", flush=True)
 
     # 3. the cache's measured bytes vs 2 * n_layers * batch * seq * n_kv_heads * head_dim * bytes
     print("\n3. KV cache bytes: measured buffers vs the formula")

@@ -326,6 +326,8 @@ def generate_cli(argv: list[str] | None = None, out=None) -> int:
     ap = argparse.ArgumentParser(prog="llama31-edu generate", description="Complete a prompt from a checkpoint.")
     ap.add_argument("--prompt", required=True)
     ap.add_argument("--no-bos", action="store_true", help="do not prepend <|begin_of_text|>")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the decode step (CUDA graphs on a GPU); "
+                    "compiling takes from seconds to minutes before the first token")
     _sampling_args(ap, temperature=0.0, top_p=1.0)
     a = ap.parse_args(argv)
     _check_sampling(ap, a)
@@ -334,7 +336,7 @@ def generate_cli(argv: list[str] | None = None, out=None) -> int:
         model, tok = load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
         prompt = tok.encode(a.prompt, bos=not a.no_bos, eos=False)
         pieces = stream_generate(model, tok, prompt, a.max_new_tokens, temperature=a.temperature, top_p=a.top_p,
-                                 top_k=a.top_k, seed=a.seed)    # validates the request before anything is printed
+                                 top_k=a.top_k, seed=a.seed, compile=a.compile)   # validates the request first
     except (FileNotFoundError, ValueError) as e:
         ap.error(str(e))
     out.write(a.prompt); out.flush()

@@ -10,8 +10,8 @@ from typing import Iterator, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['logits_to_probs', 'sample_next', 'model_args', 'check_request', 'generate_tokens', 'generate', 'token_bytes',
-           'StreamDecoder', 'check_vocab', 'stream_generate']
+__all__ = ['logits_to_probs', 'sample_next', 'model_args', 'check_request', 'generate_tokens', 'decode_step', 'generate',
+           'token_bytes', 'StreamDecoder', 'check_vocab', 'stream_generate', 'compiled_decode_step']
 
 # %% ../nbs/09_generate.ipynb #7e7f8a74
 def logits_to_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -76,13 +76,22 @@ def _device_dtype(model):
 
 def generate_tokens(model, prompt_tokens: Sequence[Sequence[int]], max_new_tokens: int, *, temperature: float = 0.0,
                     top_p: float = 1.0, top_k: int = 0, stop_tokens: Sequence[int] | None = None, seed: int | None = None,
-                    use_cache: bool = True, pad_id: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+                    use_cache: bool = True, pad_id: int = 0, compile: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield `(next_tokens, finished)` per decode step: the (B,) tokens just chosen and a (B,) bool mask of rows
-    that had already stopped before this step (their token is padding). Validates everything before the first step."""
+    that had already stopped before this step (their token is padding). Validates everything before the first step.
+    `compile=True` runs each decode step through `torch.compile` (see "Compiling the decode step" below)."""
     check_request(model, prompt_tokens, max_new_tokens, temperature, top_p, top_k)
-    return _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, top_k, stop_tokens, seed, use_cache, pad_id)
+    if compile and not use_cache:
+        raise ValueError("compile=True needs use_cache=True: it compiles the fixed-shape cached decode step")
+    step_fn = compiled_decode_step(model) if compile else decode_step
+    return _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, top_k, stop_tokens, seed, use_cache, pad_id, step_fn)
 
-def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, top_k, stop_tokens, seed, use_cache, pad_id):
+def decode_step(model, tokens: torch.Tensor, input_pos: torch.Tensor) -> torch.Tensor:
+    "One cached decode step: (B, 1) new tokens at (B, 1) positions -> (B, vocab) fp32 logits."
+    return model(tokens, input_pos)[:, -1]
+
+def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, top_k, stop_tokens, seed, use_cache, pad_id,
+                     step_fn=decode_step):
     device, dtype = _device_dtype(model)
     B = len(prompt_tokens)
     lens = torch.tensor([len(t) for t in prompt_tokens], device=device)
@@ -121,7 +130,7 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
                 yield nxt, finished
             if step == max_new_tokens - 1: break
             if use_cache:
-                last = forward(nxt[:, None], pos[:, None])[:, -1]
+                with torch.no_grad(): last = step_fn(model, nxt[:, None], pos[:, None])
             else:
                 tokens[rows, pos] = nxt
                 last = forward(tokens[:, :int(pos.max()) + 1], logits_at=pos)[:, 0]
@@ -133,10 +142,10 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
 # %% ../nbs/09_generate.ipynb #0b32669e
 def generate(model, prompt_tokens: Sequence[Sequence[int]], max_new_tokens: int, *, temperature: float = 0.0,
              top_p: float = 1.0, top_k: int = 0, stop_tokens: Sequence[int] | None = None, seed: int | None = None,
-             use_cache: bool = True) -> list[list[int]]:
+             use_cache: bool = True, compile: bool = False) -> list[list[int]]:
     "New tokens for each prompt in `prompt_tokens` (a list of lists of ids), stopping a row at any of `stop_tokens`."
     steps = generate_tokens(model, prompt_tokens, max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-                            stop_tokens=stop_tokens, seed=seed, use_cache=use_cache)
+                            stop_tokens=stop_tokens, seed=seed, use_cache=use_cache, compile=compile)
     stops = set(stop_tokens or [])
     steps = [(nxt, finished) for nxt, finished in steps]   # one host transfer at the end, not one per step
     nxt = torch.stack([n for n, _ in steps], 1).tolist()
@@ -179,7 +188,7 @@ def check_vocab(model, tokenizer) -> None:
 
 def stream_generate(model, tokenizer, prompt_tokens: Sequence[int], max_new_tokens: int, *, temperature: float = 0.0,
                     top_p: float = 1.0, top_k: int = 0, stop_tokens: Sequence[int] | None = None, seed: int | None = None,
-                    use_cache: bool = True) -> Iterator[str]:
+                    use_cache: bool = True, compile: bool = False) -> Iterator[str]:
     "Yield the text of one prompt's continuation piece by piece (UTF-8 safe); `stop_tokens` default to the tokenizer's."
     if prompt_tokens and isinstance(prompt_tokens[0], (list, tuple)):
         if len(prompt_tokens) != 1: raise ValueError(f"stream_generate takes one prompt, got {len(prompt_tokens)}")
@@ -187,7 +196,7 @@ def stream_generate(model, tokenizer, prompt_tokens: Sequence[int], max_new_toke
     check_vocab(model, tokenizer)
     stops = list(tokenizer.stop_tokens if stop_tokens is None else stop_tokens)
     steps = generate_tokens(model, [list(prompt_tokens)], max_new_tokens, temperature=temperature, top_p=top_p,
-                            top_k=top_k, stop_tokens=stops, seed=seed, use_cache=use_cache)
+                            top_k=top_k, stop_tokens=stops, seed=seed, use_cache=use_cache, compile=compile)
     def pieces():
         dec = StreamDecoder(tokenizer)
         for nxt, _ in steps:
@@ -196,3 +205,19 @@ def stream_generate(model, tokenizer, prompt_tokens: Sequence[int], max_new_toke
             if s := dec.push(t): yield s
         if s := dec.flush(): yield s
     return pieces()
+
+# %% ../nbs/09_generate.ipynb #c0mp11e4
+_COMPILED_STEPS: dict = {}
+
+def compiled_decode_step(model):
+    """`decode_step` under `torch.compile` (one graph, static shapes; CUDA graphs on a GPU). Compilation happens on
+    the first call for each batch size and cache length: seconds to minutes, depending on the machine."""
+    mode = "reduce-overhead" if next(model.parameters()).device.type == "cuda" else "default"
+    if mode not in _COMPILED_STEPS:
+        _COMPILED_STEPS[mode] = torch.compile(decode_step, fullgraph=True, dynamic=False, mode=mode)
+    compiled = _COMPILED_STEPS[mode]
+    if mode == "default": return compiled
+    def step(model, tokens, input_pos):      # a CUDA graph reuses its output buffer: copy the logits out
+        torch.compiler.cudagraph_mark_step_begin()
+        return compiled(model, tokens, input_pos).clone()
+    return step
