@@ -1,88 +1,127 @@
-"""Training throughput of our `Transformer` against `transformers.LlamaForCausalLM` (chapter 8's benchmark).
+"""Training throughput and peak memory of our `Transformer` against `transformers.LlamaForCausalLM` (chapter 8's benchmark).
 
-Same shape (a preset, default `demo`), same batch of random token windows, same loss (mean cross-entropy), same
-AdamW step (lr 3e-4, betas (0.9, 0.95), weight decay 0.1 on every parameter for both), fp32 on CPU, one thread
-each unless --threads; time is the process's CPU time (on a shared machine wall time mostly measures the
-neighbours; with one thread, CPU time is the work itself). Each repeat runs one model in a fresh subprocess (so its peak memory is its own),
-alternating ours / HF, and reports tokens/s over the timed steps and the peak resident memory of the
-training steps above what the process held before building the model (ru_maxrss). We print medians over the repeats
-and the ratio ours / HF (goal >= 1.0 for throughput).
+Same shape (a preset, default `demo`), same weights (ours, copied into HF's layout by chapter 6's converter), same
+batch of random token windows, same loss (mean cross-entropy over the logits), same AdamW step (lr 3e-4, betas
+(0.9, 0.95), weight decay 0.1 on every parameter for both), fp32 on CPU, one thread unless --threads.
 
-    .venv/bin/python bench/bench_train.py [--preset demo] [--batch 8] [--seq 128] [--steps 5] [--repeats 3]
+Throughput: both models live in one process and take turns, one training step each, `--rounds` x `--steps` times
+after `--warmup` steps each; time is the process's CPU time per step (on a shared machine wall time mostly measures
+the neighbours; with one thread, CPU time is the work itself), and who goes first alternates by round. Alternating
+step by step means a slow patch of the machine hits both alike; the ratio of the two medians is the result, and the
+per-round ratios show its spread.
+Memory: each model trains `--steps` steps alone in a fresh subprocess, and we report the peak resident memory
+during training above what the process held before building the model (VmHWM; both workers import the same
+modules first, so neither is charged for the other's imports).
+
+    .venv/bin/python bench/bench_train.py [--preset demo] [--batch 8] [--seq 128] [--rounds 5] [--steps 10]
 """
 from __future__ import annotations
-import argparse, json, statistics, subprocess, sys, time
-
-WORKER = r"""
-import json, resource, statistics, sys, time, torch, torch.nn.functional as F
-kind, preset, B, T, steps, threads = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:7])
-torch.set_num_threads(threads)
-from llama31_edu.model import ModelArgs, Transformer
-from llama31_edu.layers import ffn_hidden_dim
-args = ModelArgs.from_preset(preset, max_seq_len=max(T, 16))
-# both workers import transformers before the memory baseline: whatever it imports is not counted for either
-from transformers import LlamaConfig, LlamaForCausalLM
-if kind == "hf":
-    cfg = LlamaConfig(vocab_size=args.vocab_size, hidden_size=args.dim, num_hidden_layers=args.n_layers,
-        num_attention_heads=args.n_heads, num_key_value_heads=args.n_kv_heads, head_dim=args.dim // args.n_heads,
-        intermediate_size=ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier), rms_norm_eps=args.norm_eps,
-        rope_theta=args.rope_theta, max_position_embeddings=args.max_seq_len, tie_word_embeddings=False,
-        attention_bias=False, mlp_bias=False,
-        rope_scaling=dict(rope_type="llama3", factor=args.rope_scale_factor, low_freq_factor=args.rope_low_freq_factor,
-                          high_freq_factor=args.rope_high_freq_factor,
-                          original_max_position_embeddings=args.rope_original_max_seq_len))
-    cfg._attn_implementation = "sdpa"
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    torch.manual_seed(0); model = LlamaForCausalLM(cfg)
-    fwd = lambda x: model(input_ids=x, use_cache=False).logits
-else:
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    torch.manual_seed(0); model = Transformer(args)
-    fwd = lambda x: model(x)
-n_params = sum(p.numel() for p in model.parameters())
-opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
-g = torch.Generator().manual_seed(1)
-x = torch.randint(0, args.vocab_size, (B, T + 1), generator=g)
-def step():
-    logits = fwd(x[:, :-1])
-    loss = F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
-    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    return loss.item()
-for _ in range(2): step()                         # warm-up: allocator, optimizer states
-times = []
-for _ in range(steps):
-    t0 = time.process_time(); step(); times.append(time.process_time() - t0)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0     # KiB on Linux
-print(json.dumps(dict(tokens_per_s=B * T / statistics.median(times), peak_mib=peak / 1024, n_params=n_params)))
-"""
+import argparse, json, resource, statistics, subprocess, sys, time
 
 
-def run(kind, a):
-    r = subprocess.run([sys.executable, "-c", WORKER, kind, a.preset, str(a.batch), str(a.seq), str(a.steps), str(a.threads)],
+def build(kind: str, preset: str, B: int, T: int, seed: int = 0):
+    "Return (training step function, parameter count) for `kind` in ('ours', 'hf'), on the same weights and batch."
+    import torch, torch.nn.functional as F
+    from llama31_edu.model import ModelArgs, Transformer
+    from llama31_edu.checkpoints import args_to_hf_config, meta_to_hf_key
+    from llama31_edu.rope import permute_to_hf
+    from transformers import LlamaConfig, LlamaForCausalLM
+    args = ModelArgs.from_preset(preset, max_seq_len=max(T, 16))
+    torch.manual_seed(seed); model = Transformer(args)
+    if kind == "hf":     # the same weights in HF's names and rotate-half row order (what chapter 6's exporter writes)
+        cfg = LlamaConfig(**args_to_hf_config(args))
+        cfg._attn_implementation = "sdpa"
+        sd = {meta_to_hf_key(k): permute_to_hf(v, args.n_heads) if k.endswith("wq.weight") else
+              permute_to_hf(v, args.n_kv_heads) if k.endswith("wk.weight") else v for k, v in model.state_dict().items()}
+        hf = LlamaForCausalLM(cfg)
+        hf.load_state_dict(sd, strict=True)
+        del model, sd
+        model, fwd = hf, (lambda x: hf(input_ids=x, use_cache=False).logits)
+    else:
+        fwd = model
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
+    x = torch.randint(0, args.vocab_size, (B, T + 1), generator=torch.Generator().manual_seed(1))
+
+    def step():
+        logits = fwd(x[:, :-1])
+        loss = F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        return loss.item()
+    return step, sum(p.numel() for p in model.parameters())
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident memory in KiB: /proc's VmHWM (per address space, so a fresh exec starts from zero),
+    else ru_maxrss (which on Linux carries the parent's peak across fork + exec)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"): return int(line.split()[1])
+    except OSError: pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def memory_worker(kind, preset, B, T, steps, threads):
+    "In a fresh process: peak RSS of `steps` training steps of one model, above the RSS after all imports."
+    import torch, llama31_edu.model, llama31_edu.checkpoints                 # noqa: F401  imported before the baseline,
+    from transformers import LlamaConfig, LlamaForCausalLM                   # noqa: F401  by both workers
+    torch.set_num_threads(threads)
+    rss0 = peak_rss_kib()
+    step, n = build(kind, preset, B, T)
+    for _ in range(steps): step()
+    peak = peak_rss_kib() - rss0
+    print(json.dumps(dict(peak_mib=peak / 1024, n_params=n)))
+
+
+def peak_memory(kind, a):
+    r = subprocess.run([sys.executable, __file__, "--memory-worker", kind, "--preset", a.preset, "--batch", str(a.batch),
+                        "--seq", str(a.seq), "--steps", str(a.steps), "--threads", str(a.threads)],
                        capture_output=True, text=True)
-    if r.returncode: raise SystemExit(f"{kind} worker failed:\n{r.stderr[-3000:]}")
+    if r.returncode: raise SystemExit(f"{kind} memory worker failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--preset", default="demo"); p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--seq", type=int, default=128); p.add_argument("--steps", type=int, default=5)
-    p.add_argument("--repeats", type=int, default=3); p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seq", type=int, default=128); p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--steps", type=int, default=10, help="timed steps per model per round (and memory-run steps)")
+    p.add_argument("--warmup", type=int, default=3); p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--memory-worker", choices=("ours", "hf"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    res = {"ours": [], "hf": []}
-    for r in range(a.repeats):
-        for kind in ("ours", "hf"):
-            res[kind].append(run(kind, a))
-            print(f"repeat {r + 1} {kind:>4}: {res[kind][-1]['tokens_per_s']:8.0f} tok/s, peak +{res[kind][-1]['peak_mib']:.0f} MiB", flush=True)
-    med = {k: dict(tps=statistics.median(x["tokens_per_s"] for x in v), mem=statistics.median(x["peak_mib"] for x in v),
-                   n=v[0]["n_params"]) for k, v in res.items()}
-    assert med["ours"]["n"] == med["hf"]["n"], f"parameter counts differ: {med['ours']['n']} vs {med['hf']['n']}"
-    print(f"\npreset {a.preset} ({med['ours']['n']:,} params), batch {a.batch} x {a.seq} tokens, fp32 CPU, "
-          f"{a.threads} thread(s), AdamW step, median of {a.repeats} repeats x median of {a.steps} steps, CPU time")
+    if a.memory_worker:
+        return memory_worker(a.memory_worker, a.preset, a.batch, a.seq, a.steps, a.threads)
+
+    mem = {k: peak_memory(k, a)["peak_mib"] for k in ("ours", "hf")}   # first, while this process is still small
+    import torch, transformers
+    torch.set_num_threads(a.threads)
+    steps = {k: build(k, a.preset, a.batch, a.seq) for k in ("ours", "hf")}
+    n = {k: v[1] for k, v in steps.items()}
+    assert n["ours"] == n["hf"], f"parameter counts differ: {n}"
+    first = {k: fn() for k, (fn, _) in steps.items()}
+    assert abs(first["ours"] - first["hf"]) < 1e-4, f"the two models start from different losses: {first}"
+    for _ in range(a.warmup - 1):
+        for fn, _ in steps.values(): fn()
+    times = {"ours": [], "hf": []}
+    round_ratios = []
+    for r in range(a.rounds):
+        this = {"ours": [], "hf": []}
+        order = ("ours", "hf") if r % 2 == 0 else ("hf", "ours")     # who goes first alternates by round
+        for _ in range(a.steps):
+            for k in order:
+                t0 = time.process_time(); steps[k][0](); this[k].append(time.process_time() - t0)
+        for k in times: times[k] += this[k]
+        round_ratios.append(statistics.median(this["hf"]) / statistics.median(this["ours"]))
+        print(f"round {r + 1}: ours {a.batch * a.seq / statistics.median(this['ours']):7.0f} tok/s   "
+              f"HF {a.batch * a.seq / statistics.median(this['hf']):7.0f} tok/s   ours/HF {round_ratios[-1]:.3f}", flush=True)
+    tps = {k: a.batch * a.seq / statistics.median(v) for k, v in times.items()}
+    print(f"\npreset {a.preset} ({n['ours']:,} params), batch {a.batch} x {a.seq} tokens, fp32 CPU, {a.threads} "
+          f"thread(s), AdamW step, torch {torch.__version__}, transformers {transformers.__version__}; same weights "
+          f"(first losses {first['ours']:.5f} / {first['hf']:.5f})")
+    print(f"throughput: median CPU time of {a.rounds} x {a.steps} alternating steps each; memory: own process each\n")
     print(f"{'':>28}{'ours':>12}{'HF Llama':>12}{'ours/HF':>10}")
-    print(f"{'training tokens/CPU-s':>28}{med['ours']['tps']:12.0f}{med['hf']['tps']:12.0f}{med['ours']['tps'] / med['hf']['tps']:10.2f}")
-    print(f"{'peak memory above start MiB':>28}{med['ours']['mem']:12.0f}{med['hf']['mem']:12.0f}{med['ours']['mem'] / med['hf']['mem']:10.2f}")
+    print(f"{'training tokens/CPU-s':>28}{tps['ours']:12.0f}{tps['hf']:12.0f}{tps['ours'] / tps['hf']:10.3f}"
+          f"   (per round {min(round_ratios):.3f}-{max(round_ratios):.3f})")
+    print(f"{'peak memory above start MiB':>28}{mem['ours']:12.0f}{mem['hf']:12.0f}{mem['ours'] / mem['hf']:10.3f}")
 
 
 if __name__ == "__main__":
