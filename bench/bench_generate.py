@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_generate.py            # ~3-5 min on 2 CPU cores
     .venv/bin/python bench/bench_generate.py --quick    # smaller, for a smoke run
     .venv/bin/python bench/bench_generate.py --compile  # also our decode step under torch.compile (compiles first)
+    python bench/bench_generate.py --device cuda --dtype bfloat16 --dim 2048 --layers 16 --heads 32 --kv-heads 8 \
+        --vocab 128256 --compile                         # on a GPU: a Llama 3.2 1B-shaped model, wall clock
 
 Everything is measured side by side in this one run, on the same random weights; every figure is a median over
 `--repeats` interleaved runs. Greedy decoding, so the two implementations must also agree token for token (checked).
@@ -19,6 +21,7 @@ from llama31_edu.model import ModelArgs, Transformer
 
 
 clock = time.process_time
+SYNC = lambda: None          # torch.cuda.synchronize on a GPU: time the work, not its launch
 
 
 def median_times(fns, repeats: int) -> list[float]:
@@ -26,7 +29,7 @@ def median_times(fns, repeats: int) -> list[float]:
     times = [[] for _ in fns]
     for _ in range(repeats):
         for f, ts in zip(fns, times):
-            t0 = clock(); f(); ts.append(clock() - t0)
+            SYNC(); t0 = clock(); f(); SYNC(); ts.append(clock() - t0)
     return [statistics.median(ts) for ts in times]
 
 
@@ -34,9 +37,9 @@ def decode_step_seconds(model, n_ctx: int, use_cache: bool, n_steps: int) -> flo
     "Median seconds per decode step while the sequence is around `n_ctx` tokens (batch 1, prefill excluded)."
     prompt = torch.randint(0, model_args(model).vocab_size, (n_ctx - n_steps,)).tolist()
     steps, times = generate_tokens(model, [prompt], n_steps, use_cache=use_cache), []
-    t0 = clock()
+    SYNC(); t0 = clock()
     for i, _ in enumerate(steps):
-        t1 = clock()
+        SYNC(); t1 = clock()
         if i > 0: times.append(t1 - t0)   # the gap between yields is one decode step (the first one is the prefill)
         t0 = t1
     return statistics.median(times)
@@ -82,7 +85,9 @@ def hf_model(model):
     else:
         with tempfile.TemporaryDirectory() as d:
             save_hf_checkpoint(model, d)
-            hf, how = LlamaForCausalLM.from_pretrained(d, dtype=torch.float32).eval(), "checkpoints.save_hf_checkpoint"
+            p = next(model.parameters())
+            hf = LlamaForCausalLM.from_pretrained(d, dtype=p.dtype).to(p.device).eval()
+            how = "checkpoints.save_hf_checkpoint"
     hf.generation_config.eos_token_id = hf.config.eos_token_id = None  # random weights: always run to max_new_tokens
     return hf, how
 
@@ -96,18 +101,25 @@ def main(argv=None):
                     help="also time generate(..., compile=True); compile time is reported, not counted in tokens/s")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads for both implementations (1: a shared 2-core box spins on a second thread)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (on cuda: wall-clock time, synchronized)")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
+    for name, default in (("dim", 256), ("layers", 4), ("heads", 8), ("kv-heads", 2), ("vocab", 4352)):
+        ap.add_argument(f"--{name}", type=int, default=None, help=f"model shape (default {default}; --quick halves dim and layers)")
     a = ap.parse_args(argv)
-    global clock
-    if a.wall: clock = time.perf_counter
+    global clock, SYNC
+    device, dtype = torch.device(a.device), getattr(torch, a.dtype)
+    if a.wall or device.type == "cuda": clock = time.perf_counter
+    if device.type == "cuda": SYNC = torch.cuda.synchronize
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    dim, layers = (128, 2) if a.quick else (256, 4)
-    args = ModelArgs(dim=dim, n_layers=layers, n_heads=8, n_kv_heads=2, vocab_size=4352, multiple_of=64,
+    dim, layers = a.dim or (128 if a.quick else 256), a.layers or (2 if a.quick else 4)
+    heads, kv_heads, vocab = a.heads or 8, a.kv_heads or 2, a.vocab or 4352
+    args = ModelArgs(dim=dim, n_layers=layers, n_heads=heads, n_kv_heads=kv_heads, vocab_size=vocab, multiple_of=64,
                      max_seq_len=1100, max_batch_size=8)
-    model = Transformer(args).eval()
-    print(f"model: dim={dim} n_layers={layers} n_heads=8 n_kv_heads=2 vocab=4352, fp32, "
-          f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M params, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} thread(s), {'wall' if a.wall else 'CPU'} time\n")
+    model = Transformer(args).to(device, dtype).eval()
+    print(f"model: dim={dim} n_layers={layers} n_heads={heads} n_kv_heads={kv_heads} vocab={vocab}, {a.dtype} on "
+          f"{device}, {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M params, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s), {'wall' if clock is time.perf_counter else 'CPU'} time\n")
 
     # 1. with vs without the cache, per decode step at a given length
     print("1. decode tokens/s at a given sequence length, batch 1 (median step time)")
@@ -131,7 +143,7 @@ def main(argv=None):
         comp_cols = f" {'compiled':>10} {'ratio':>7} {'1st call s':>10}" if a.compile else ""
         print(f"   {'batch':>5} {'transformers':>12} {'ours':>10} {'ratio':>7}{comp_cols}  tokens identical")
         for B in (1, 8):
-            prompts = torch.randint(0, args.vocab_size, (B, plen))
+            prompts = torch.randint(0, args.vocab_size, (B, plen), device=device)
             def ours(): return generate(model, prompts.tolist(), new)
             def ours_compiled(): return generate(model, prompts.tolist(), new, compile=True)
             def theirs():
@@ -154,7 +166,7 @@ def main(argv=None):
     print("\n3. KV cache bytes: measured buffers vs the formula")
     hd = args.dim // args.n_heads
     for B, S, dtype in ((1, 1024, torch.float32), (8, 1024, torch.float32), (8, 1024, torch.bfloat16)):
-        model.setup_caches(max_batch_size=B, max_seq_len=S, dtype=dtype)
+        model.setup_caches(max_batch_size=B, max_seq_len=S, dtype=dtype, device=device)
         measured = sum(l.attention.cache.k_cache.nbytes + l.attention.cache.v_cache.nbytes for l in model.layers)
         formula = 2 * args.n_layers * B * S * args.n_kv_heads * hd * torch.finfo(dtype).bits // 8
         model.clear_caches()
