@@ -211,7 +211,8 @@ _COMPILED_STEPS: dict = {}
 
 def compiled_decode_step(model):
     """`decode_step` under `torch.compile` (one graph, static shapes; CUDA graphs on a GPU). Compilation happens on
-    the first call for each batch size and cache length: seconds to minutes, depending on the machine."""
+    the first call for each model, batch size and cache length (prompt + `max_new_tokens`): seconds to minutes,
+    depending on the machine. Dynamo keeps 8 such versions, then runs the step eagerly with a warning."""
     mode = "reduce-overhead" if next(model.parameters()).device.type == "cuda" else "default"
     if mode not in _COMPILED_STEPS:
         _COMPILED_STEPS[mode] = torch.compile(decode_step, fullgraph=True, dynamic=False, mode=mode)
