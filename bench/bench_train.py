@@ -23,19 +23,16 @@ def build(kind: str, preset: str, B: int, T: int, seed: int = 0):
     "Return (training step function, parameter count) for `kind` in ('ours', 'hf'), on the same weights and batch."
     import torch, torch.nn.functional as F
     from llama31_edu.model import ModelArgs, Transformer
-    from llama31_edu.checkpoints import args_to_hf_config, meta_to_hf_key
-    from llama31_edu.rope import permute_to_hf
+    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
     from transformers import LlamaConfig, LlamaForCausalLM
     args = ModelArgs.from_preset(preset, max_seq_len=max(T, 16))
     torch.manual_seed(seed); model = Transformer(args)
     if kind == "hf":     # the same weights in HF's names and rotate-half row order (what chapter 6's exporter writes)
         cfg = LlamaConfig(**args_to_hf_config(args))
         cfg._attn_implementation = "sdpa"
-        sd = {meta_to_hf_key(k): permute_to_hf(v, args.n_heads) if k.endswith("wq.weight") else
-              permute_to_hf(v, args.n_kv_heads) if k.endswith("wk.weight") else v for k, v in model.state_dict().items()}
         hf = LlamaForCausalLM(cfg)
-        hf.load_state_dict(sd, strict=True)
-        del model, sd
+        hf.load_state_dict(hf_state_dict(model), strict=True)
+        del model
         model, fwd = hf, (lambda x: hf(input_ids=x, use_cache=False).logits)
     else:
         fwd = model

@@ -20,7 +20,7 @@ __all__ = ['META_PARAMS', 'ROPE_EXTRAS', 'read_pth', 'open_safetensors', 'read_s
            'check_state_dict', 'build_model', 'args_to_params', 'args_from_params', 'meta_shard_dim',
            'split_state_dict', 'merge_shards', 'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key',
            'hf_to_meta_key', 'ffn_rule_for', 'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint',
-           'save_hf_checkpoint', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
+           'hf_state_dict', 'save_hf_checkpoint', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
 
 # %% ../nbs/06_checkpoints.ipynb #30a828f7
 def _truncated(path, e, kind):
@@ -353,18 +353,25 @@ def _parse_size(s) -> int:
 
 _HF_OWNED = re.compile(r"model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|config\.json")
 
-def save_hf_checkpoint(model, ckpt_dir, *, max_shard_size="5GB", dtype=None, bos_token_id=None, eos_token_id=None) -> Path:
-    "Save `model` as a Hugging Face Llama directory that `LlamaForCausalLM.from_pretrained` loads (atomically)."
+def hf_state_dict(model, dtype=None) -> dict:
+    """`model`'s weights under Hugging Face's names, q/k rows in rotate-half order, on the CPU (a tied output is left
+    out). Tensors that need no copy share storage with the model."""
     args = _model_args(model)
-    msd = model.state_dict()
     tied = model.output.weight is model.tok_embeddings.weight
     sd = {}
-    for k, v in msd.items():
+    for k, v in model.state_dict().items():
         if tied and k == "output.weight": continue
         t = v.detach().to("cpu", dtype or v.dtype)
         if k.endswith("attention.wq.weight"): t = permute_to_hf(t, args.n_heads)
         if k.endswith("attention.wk.weight"): t = permute_to_hf(t, args.n_kv_heads)
         sd[meta_to_hf_key(k)] = t.contiguous()
+    return sd
+
+def save_hf_checkpoint(model, ckpt_dir, *, max_shard_size="5GB", dtype=None, bos_token_id=None, eos_token_id=None) -> Path:
+    "Save `model` as a Hugging Face Llama directory that `LlamaForCausalLM.from_pretrained` loads (atomically)."
+    args = _model_args(model)
+    tied = model.output.weight is model.tok_embeddings.weight
+    sd = hf_state_dict(model, dtype)
     limit, groups, size = _parse_size(max_shard_size), [{}], 0
     for k, t in sd.items():
         n = t.numel() * t.element_size()
