@@ -45,51 +45,18 @@ def decode_step_seconds(model, n_ctx: int, use_cache: bool, n_steps: int) -> flo
     return statistics.median(times)
 
 
-def _to_hf_inline(model):
-    "Fallback when chapter 6 is absent: copy the weights, permuting q/k rows from interleaved to rotate-half RoPE."
-    from transformers import LlamaConfig, LlamaForCausalLM
-    p = model_args(model)
-    hd, n_kv = p.dim // p.n_heads, p.n_kv_heads
-    rope = {"rope_type": "default", "rope_theta": p.rope_theta}
-    if p.use_scaled_rope:
-        rope.update(rope_type="llama3", factor=p.rope_scale_factor, low_freq_factor=p.rope_low_freq_factor,
-                    high_freq_factor=p.rope_high_freq_factor, original_max_position_embeddings=p.rope_original_max_seq_len)
-    cfg = LlamaConfig(hidden_size=p.dim, intermediate_size=model.layers[0].feed_forward.w1.weight.shape[0],
-                      num_hidden_layers=p.n_layers, num_attention_heads=p.n_heads, num_key_value_heads=n_kv,
-                      vocab_size=p.vocab_size, rms_norm_eps=p.norm_eps, rope_parameters=rope,
-                      max_position_embeddings=p.max_seq_len, tie_word_embeddings=False)
-    hf = LlamaForCausalLM(cfg).eval()
-    perm = lambda w, h: w.view(h, hd // 2, 2, -1).transpose(1, 2).reshape(h * hd, -1)
-    sd = {"model.embed_tokens.weight": model.tok_embeddings.weight, "model.norm.weight": model.norm.weight,
-          "lm_head.weight": model.output.weight}
-    for i, l in enumerate(model.layers):
-        a, f, pre = l.attention, l.feed_forward, f"model.layers.{i}."
-        sd.update({pre + "self_attn.q_proj.weight": perm(a.wq.weight, p.n_heads), pre + "self_attn.k_proj.weight": perm(a.wk.weight, n_kv),
-                   pre + "self_attn.v_proj.weight": a.wv.weight, pre + "self_attn.o_proj.weight": a.wo.weight,
-                   pre + "mlp.gate_proj.weight": f.w1.weight, pre + "mlp.up_proj.weight": f.w3.weight,
-                   pre + "mlp.down_proj.weight": f.w2.weight, pre + "input_layernorm.weight": l.attention_norm.weight,
-                   pre + "post_attention_layernorm.weight": l.ffn_norm.weight})
-    hf.load_state_dict({k: v.detach().clone() for k, v in sd.items()}, strict=True)
-    return hf
-
-
 def hf_model(model):
-    "`transformers.LlamaForCausalLM` with the same weights, through chapter 6's Hugging Face export when present."
+    "`transformers.LlamaForCausalLM` with the same weights, through chapter 6's Hugging Face export."
     import transformers
     from transformers import LlamaForCausalLM
+    from llama31_edu.checkpoints import save_hf_checkpoint
     transformers.logging.set_verbosity_error(); transformers.utils.logging.disable_progress_bar()
-    try:
-        from llama31_edu.checkpoints import save_hf_checkpoint
-    except ImportError:
-        hf, how = _to_hf_inline(model), "inline weight copy"
-    else:
-        with tempfile.TemporaryDirectory() as d:
-            save_hf_checkpoint(model, d)
-            p = next(model.parameters())
-            hf = LlamaForCausalLM.from_pretrained(d, dtype=p.dtype).to(p.device).eval()
-            how = "checkpoints.save_hf_checkpoint"
+    p = next(model.parameters())
+    with tempfile.TemporaryDirectory() as d:
+        save_hf_checkpoint(model, d)
+        hf = LlamaForCausalLM.from_pretrained(d, dtype=p.dtype).to(p.device).eval()
     hf.generation_config.eos_token_id = hf.config.eos_token_id = None  # random weights: always run to max_new_tokens
-    return hf, how
+    return hf, "checkpoints.save_hf_checkpoint"
 
 
 def main(argv=None):
