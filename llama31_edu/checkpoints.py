@@ -370,8 +370,8 @@ def hf_state_dict(model, dtype=None) -> dict:
 def save_hf_checkpoint(model, ckpt_dir, *, max_shard_size="5GB", dtype=None, bos_token_id=None, eos_token_id=None) -> Path:
     "Save `model` as a Hugging Face Llama directory that `LlamaForCausalLM.from_pretrained` loads (atomically)."
     args = _model_args(model)
-    tied = model.output.weight is model.tok_embeddings.weight
     sd = hf_state_dict(model, dtype)
+    tied = "lm_head.weight" not in sd                 # hf_state_dict leaves a tied output out
     limit, groups, size = _parse_size(max_shard_size), [{}], 0
     for k, t in sd.items():
         n = t.numel() * t.element_size()

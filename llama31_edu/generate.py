@@ -105,17 +105,17 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
     finished = torch.zeros(B, dtype=torch.bool, device=device)
     was_training = model.training
 
-    def forward(*a, **kw):
-        # no_grad per call, not around the loop: a generator must not leave grad mode off while the caller runs
-        with torch.no_grad(): return model(*a, **kw)
+    def no_grad(fn, *a, **kw):
+        # per call, not around the loop: a generator must not leave grad mode off while the caller runs
+        with torch.no_grad(): return fn(*a, **kw)
 
     model.eval()
     try:
         if use_cache:
             model.setup_caches(max_batch_size=B, max_seq_len=total, dtype=dtype, device=device)
-            prefill = forward(tokens[:, :L], torch.arange(L, device=device).expand(B, L), logits_at=lens - 1)
+            prefill = no_grad(model, tokens[:, :L], torch.arange(L, device=device).expand(B, L), logits_at=lens - 1)
         else:
-            prefill = forward(tokens[:, :L], logits_at=lens - 1)
+            prefill = no_grad(model, tokens[:, :L], logits_at=lens - 1)
         last = prefill[:, 0]                                # logits at each row's own last prompt position
         pos = lens.clone()                                  # where each row's next token goes
         pad = torch.full((B,), pad_id, dtype=torch.long, device=device)
@@ -130,10 +130,10 @@ def _generate_tokens(model, prompt_tokens, max_new_tokens, temperature, top_p, t
                 yield nxt, finished
             if step == max_new_tokens - 1: break
             if use_cache:
-                with torch.no_grad(): last = step_fn(model, nxt[:, None], pos[:, None])
+                last = no_grad(step_fn, model, nxt[:, None], pos[:, None])
             else:
                 tokens[rows, pos] = nxt
-                last = forward(tokens[:, :int(pos.max()) + 1], logits_at=pos)[:, 0]
+                last = no_grad(model, tokens[:, :int(pos.max()) + 1], logits_at=pos)[:, 0]
             pos = pos + 1
     finally:
         if use_cache: model.clear_caches()
