@@ -4,10 +4,10 @@
 
 # %% ../nbs/01_tokenizer.ipynb #442dee9b
 from __future__ import annotations
-import base64, hashlib, heapq, importlib.util, json, operator, os, re, sys
+import base64, errno, hashlib, heapq, importlib.util, json, operator, os, re, sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import AbstractSet, Collection, Iterable, Iterator, Literal, Sequence
+from typing import AbstractSet, BinaryIO, Callable, Collection, Iterable, Iterator, Literal, Sequence
 
 import regex
 import tiktoken
@@ -15,8 +15,9 @@ import tiktoken
 # %% auto #0
 __all__ = ['LLAMA3_PAT_STR', 'DATA_DIR', 'DEMO_CORPUS', 'DEMO_TOKENIZER', 'DEMO_VOCAB_RANKS', 'NUM_RESERVED_SPECIAL_TOKENS',
            'TIKTOKEN_MAX_ENCODE_CHARS', 'MAX_NO_WHITESPACES_CHARS', 'SAMPLE_TEXTS', 'BUILTIN_QUERY_TOOLS', 'ROLES',
-           'train_bpe', 'BytePairEncoder', 'save_tiktoken_bpe', 'load_tiktoken_bpe', 'special_token_names',
-           'default_model_path', 'split_long_runs', 'Tokenizer', 'encode_tool_call', 'ChatFormat', 'cli_main']
+           'train_bpe', 'BytePairEncoder', 'atomic_write', 'save_tiktoken_bpe', 'load_tiktoken_bpe',
+           'special_token_names', 'default_model_path', 'split_long_runs', 'Tokenizer', 'encode_tool_call',
+           'ChatFormat', 'cli_main']
 
 # %% ../nbs/01_tokenizer.ipynb #8b08e449
 LLAMA3_PAT_STR = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
@@ -123,15 +124,31 @@ class BytePairEncoder:
     def decode_bytes(self, ids: Iterable[int]) -> bytes: return b"".join(self.decoder[i] for i in ids)
     def decode(self, ids: Iterable[int]) -> str: return self.decode_bytes(ids).decode("utf-8", errors="replace")
 
+# %% ../nbs/01_tokenizer.ipynb #a7e1c0df
+def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[BinaryIO], None], *, mode: int = 0o644) -> Path:
+    "Write `data` (bytes, text, or a function that writes into a binary file) to `path` all at once: temporary file, fsync, rename."
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            if callable(data): data(f)
+            else: f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)          # never leave a partial file holding the space
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, f"no space left on {path.parent} while writing {path.name}: free some space and try again") from None
+        raise
+    return path
+
 # %% ../nbs/01_tokenizer.ipynb #7fc9a3b0
 def save_tiktoken_bpe(ranks: dict[bytes, int], path: str | os.PathLike) -> Path:
     "Write `ranks` in tiktoken's format (base64 token, space, rank; sorted by rank), atomically."
     path = Path(path)
     lines = [f"{base64.b64encode(tok).decode('ascii')} {rank}\n" for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1])]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(lines), encoding="ascii")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, "".join(lines).encode("ascii"))
 
 def _read_rank_file(path: str | os.PathLike) -> tuple[dict[bytes, int], bytes]:
     "Parse a tiktoken rank file; return (ranks, raw file bytes). Errors name the file and line."
