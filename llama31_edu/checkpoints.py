@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from .tokenizer import atomic_write
 from .model import ModelArgs, Transformer
 from .layers import ffn_hidden_dim
 from .rope import permute_to_hf, permute_from_hf
@@ -429,8 +430,7 @@ def convert_cli(argv: list[str] | None = None) -> int:
     else: save_meta_checkpoint(model, a.dst, n_shards=a.shards)
     tok = next((p for p in (src / "tokenizer.model", src / "original" / "tokenizer.model") if p.exists()), None)
     if tok is not None and not (Path(a.dst) / "tokenizer.model").exists():
-        part = Path(a.dst) / ".tokenizer.model.tmp"
-        shutil.copyfile(tok, part); os.replace(part, Path(a.dst) / "tokenizer.model")
+        atomic_write(Path(a.dst) / "tokenizer.model", tok.read_bytes())   # chapter 1's one atomic writer
     n = sum(p.numel() for p in model.parameters())
     print(f"{src} ({fmt}) -> {a.dst} ({a.to}): {n:,} parameters, {model.output.weight.dtype}")
     return 0
