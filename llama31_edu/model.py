@@ -15,9 +15,18 @@ from .layers import RMSNorm, FeedForward
 from .attention import Attention, KVCache, cache_mask
 
 # %% auto #0
-__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params', 'kv_cache_bytes_per_token']
+__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'read_json', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params',
+           'kv_cache_bytes_per_token']
 
 # %% ../nbs/05_model.ipynb #05ed79ea
+def read_json(path, what: str = "file") -> dict:
+    "The JSON object in `path`; a one-line error naming the file if it is not valid JSON or not an object."
+    path = Path(path)
+    try: d = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not valid JSON ({e}); download or copy the {what} again") from None
+    if not isinstance(d, dict): raise ValueError(f"{path}: expected a JSON object ({{...}}) in this {what}, got {type(d).__name__}")
+    return d
+
 MAX_SEQ_LEN = 1 << 20
 "The longest `max_seq_len` a `ModelArgs` accepts (1,048,576 positions)."
 
@@ -81,9 +90,7 @@ class ModelArgs:
             path = Path(path_or_dict)
             if path.is_dir(): path = path / "params.json"
             if not path.is_file(): raise FileNotFoundError(f"{path} not found: expected Meta's params.json")
-            src = source or str(path)
-            try: d = json.loads(path.read_bytes())
-            except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{src}: not valid JSON ({e}); download or copy it again") from None
+            d, src = read_json(path, "params.json"), source or str(path)
         else: d, src = path_or_dict, source or "params"
         if not isinstance(d, dict):
             raise ValueError(f"{src}: expected a JSON object of model settings ({{\"dim\": 4096, ...}}), got {type(d).__name__}")
