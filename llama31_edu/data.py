@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'FORMAT_VERSION', 'DEFAULT_CACHE_DIR', 'source_files', 'read_utf8', 'split_documents',
@@ -78,11 +79,6 @@ def source_hash(files: list[Path], root: Path | None = None) -> str:
         h.update(name.encode() + b"\0"); h.update(f.read_bytes()); h.update(b"\0")
     return h.hexdigest()
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        write(f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 @dataclass
 class TokenData:
@@ -130,11 +126,11 @@ def prepare_data(text: str | Path, tokenizer, *, cache_dir: str | Path | None = 
         ids = _encode_docs(part, tokenizer)
         if ids.size and int(ids.max()) >= tokenizer.n_words:
             raise ValueError(f"tokenizer produced id {int(ids.max())} >= its n_words={tokenizer.n_words}")
-        _atomic_write_bytes(d / f"{name}.bin", lambda f: f.write(ids.tobytes()))
+        atomic_write(d / f"{name}.bin", lambda f: f.write(ids.tobytes()))
         splits[name] = dict(file=f"{name}.bin", tokens=int(ids.size), chars=sum(map(len, part)), docs=len(part))
     meta = dict(expect, source=[str(f) for f in files], n_docs=len(docs), bos_id=int(tokenizer.bos_id),
                 eos_id=int(tokenizer.eos_id), dtype="uint32", splits=splits, built_seconds=round(time.time() - t0, 3))
-    _atomic_write_bytes(d / "meta.json", lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    atomic_write(d / "meta.json", json.dumps(meta, indent=1))
     if verbose: print(f"tokenised {root} -> {d} ({splits['train']['tokens']:,} train + {splits['val']['tokens']:,} val tokens, {meta['built_seconds']:.1f}s)")
     return load_data(d, expect=expect)
 
