@@ -35,7 +35,11 @@ def read_pth(path) -> dict:
     """Tensors from a `.pth` file, with `weights_only=True` (no code runs) and `mmap=True` (no copy is read in).
     A file in torch's pre-1.6 format (not a zip archive) cannot be memory-mapped: it is read into memory instead."""
     path = Path(path)
-    try: sd = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    is_zip = zipfile.is_zipfile(path)
+    if not is_zip:                                     # torch's old format is a pickle, and a pickle starts with 0x80
+        with open(path, "rb") as f:
+            if f.read(1) != b"\x80": raise _truncated(path, "neither a zip archive nor a pickle", "checkpoint")
+    try: sd = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as e:
         if "Weights only load failed" not in str(e): raise _truncated(path, e, "checkpoint") from e   # not a pickle at all
         raise ValueError(f"{path}: refused to unpickle: it holds objects other than tensors and plain containers "
@@ -159,6 +163,8 @@ def atomic_dir(path, owned=lambda name: True):
     os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o777 & ~_umask())
     try:
         yield tmp
+        for p in tmp.rglob("*"):                      # safetensors writes 0600; a checkpoint is as readable as any file
+            if p.is_file() and not p.is_symlink(): os.chmod(p, 0o666 & ~_umask())
         if not path.exists(): os.replace(tmp, path); return
         if _exchange(tmp, path): old = tmp                          # `tmp` now holds the previous checkpoint
         else:
@@ -568,15 +574,19 @@ def convert_cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-shard-size", default="5GB", help="HF format: largest safetensors file (default 5GB)")
     a = ap.parse_args(argv)
     src, dst = Path(a.src), Path(a.dst)
-    # Everything about the command line is checked before the weights are read (minutes, for a big model): exit 2.
+    fail = lambda e: (print(f"llama31-edu convert: {e}", file=sys.stderr), 1)[1]
+    # The command line is checked before any weight is read (minutes, for a big model): a wrong argument exits 2,
+    # a file whose contents are wrong exits 1.
+    try: fmt = checkpoint_format(src)
+    except (OSError, ValueError) as e: ap.error(f"SRC: {e}")
+    try: args = read_checkpoint_args(src)
+    except (OSError, ValueError) as e: return fail(e)
     try:
-        fmt, args = checkpoint_format(src), read_checkpoint_args(src)
         if a.to == "meta": check_shards(args, a.shards)
         else: _parse_size(a.max_shard_size)
         if dst.resolve() == src.resolve(): raise ValueError(f"DST {dst} is SRC: write the converted checkpoint to a new folder")
         check_writable(dst, "DST", folder=True)
     except (OSError, ValueError) as e: ap.error(str(e).replace("n_shards=", "--shards ").replace("max_shard_size=", "--max-shard-size "))
-    # From here on a failure is about the files' contents or the disk: one line, exit 1.
     try:
         model = load_checkpoint(src, dtype=_DTYPES.get(a.dtype))
         if a.to == "hf": save_hf_checkpoint(model, dst, max_shard_size=a.max_shard_size)
@@ -585,8 +595,7 @@ def convert_cli(argv: list[str] | None = None) -> int:
         if tok is not None and not (dst / "tokenizer.model").exists():
             tok = resolve_inside(tok.parent, tok.name, "the tokenizer")
             atomic_write(dst / "tokenizer.model", lambda f: f.write(tok.read_bytes()))
-    except (OSError, ValueError, RuntimeError) as e:
-        print(f"llama31-edu convert: {e}", file=sys.stderr); return 1
+    except (OSError, ValueError, RuntimeError) as e: return fail(e)
     n = sum(p.numel() for p in model.parameters())
     print(f"{src} ({fmt}) -> {dst} ({a.to}): {n:,} parameters, {model.output.weight.dtype}")
     return 0
