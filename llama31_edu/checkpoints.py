@@ -188,7 +188,10 @@ def read_whole(ckpt_dir, read):
     `read` returns comes from one save, never half from each."""
     for _ in range(10):
         ino = os.stat(ckpt_dir).st_ino
-        out = read()
+        try: out = read()
+        except Exception:              # a file of the old save vanished, or its checksum is now the new save's: retry
+            if os.stat(ckpt_dir).st_ino != ino: continue
+            raise
         if os.stat(ckpt_dir).st_ino == ino: return out
     raise RuntimeError(f"{ckpt_dir} was replaced by new saves 10 times while being read; try again when its writer pauses")
 
