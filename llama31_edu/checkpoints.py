@@ -17,13 +17,13 @@ from .layers import ffn_hidden_dim
 from .rope import permute_to_hf, permute_from_hf
 
 # %% auto #0
-__all__ = ['CHECKSUM_FILE', 'META_PARAMS', 'ROPE_EXTRAS', 'read_pth', 'open_safetensors', 'read_safetensors', 'resolve_inside',
-           'sha256_file', 'write_checksums', 'read_checksums', 'verify_file', 'check_weight', 'atomic_dir',
-           'read_whole', 'check_state_dict', 'build_model', 'args_to_params', 'args_from_params', 'meta_shard_dim',
-           'split_state_dict', 'merge_shards', 'check_shards', 'read_pth_checked', 'load_meta_checkpoint',
-           'save_meta_checkpoint', 'meta_to_hf_key', 'hf_to_meta_key', 'ffn_rule_for', 'args_to_hf_config',
-           'args_from_hf_config', 'load_hf_checkpoint', 'hf_state_dict', 'save_hf_checkpoint', 'read_checkpoint_args',
-           'checkpoint_format', 'load_checkpoint', 'convert_cli']
+__all__ = ['CHECKSUM_FILE', 'META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'OUR_MAX_SEQ_LEN', 'read_pth', 'open_safetensors',
+           'read_safetensors', 'resolve_inside', 'sha256_file', 'write_checksums', 'read_checksums', 'verify_file',
+           'check_weight', 'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params',
+           'meta_shard_dim', 'split_state_dict', 'merge_shards', 'check_shards', 'read_pth_checked',
+           'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key', 'hf_to_meta_key', 'ffn_rule_for',
+           'max_position', 'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint', 'hf_state_dict',
+           'save_hf_checkpoint', 'read_checkpoint_args', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
 
 # %% ../nbs/06_checkpoints.ipynb #30a828f7
 def _truncated(path, e, kind):
@@ -244,10 +244,6 @@ def args_to_params(args: ModelArgs) -> dict:
     d = asdict(args)
     return {k: d[k] for k in META_PARAMS + ROPE_EXTRAS}
 
-def args_from_params(params: dict, source="params.json", **overrides) -> ModelArgs:
-    "ModelArgs from a `params.json` dict (chapter 5's `from_params_json`: errors name `source` and the key); `overrides` that are not None win."
-    return ModelArgs.from_params_json(params, source=source, **overrides)
-
 # %% ../nbs/06_checkpoints.ipynb #dec0e865
 def meta_shard_dim(key: str) -> int | None:
     "The dimension along which Meta's model-parallel ranks split `key`'s tensor (None: replicated on every rank)."
@@ -331,7 +327,7 @@ def load_meta_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None,
     if not pj.exists(): raise FileNotFoundError(f"{pj} not found: Meta's format is a directory with params.json and consolidated.NN.pth")
     def read():
         params = read_json(resolve_inside(ckpt_dir, "params.json", "Meta's model settings"), "params.json")
-        args = args_from_params(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)  # before any weights
+        args = ModelArgs.from_params_json(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)  # before any weights
         files = [resolve_inside(ckpt_dir, f.name, "a model-parallel shard") for f in _meta_shard_files(ckpt_dir)]
         sums = read_checksums(ckpt_dir) if verify else {}
         if verify and pj.name in sums: verify_file(pj, ckpt_dir, sums)
@@ -384,19 +380,27 @@ def ffn_rule_for(dim: int, hidden: int) -> tuple[int, float | None]:
     f = (hidden + 0.5) / int(8 * dim / 3)                      # int(f * base) == hidden exactly, rounded to 1
     return 1, f
 
+LLAMA31_CONTEXT = 131_072          # Llama 3.1's context length: `max_position_embeddings` in Meta's published configs
+OUR_MAX_SEQ_LEN = "llama31_edu_max_seq_len"   # our ModelArgs.max_seq_len, when it differs from that
+
+def max_position(args: ModelArgs) -> int:
+    "`max_position_embeddings` for `args`: Llama 3.1's 131,072 with its RoPE scaling (never below `original_max_position_embeddings`), else `max_seq_len`."
+    return max(args.max_seq_len, LLAMA31_CONTEXT) if args.use_scaled_rope else args.max_seq_len
+
 def args_to_hf_config(args: ModelArgs, *, dtype=torch.float32, tie_word_embeddings=False, bos_token_id=None, eos_token_id=None) -> dict:
     "The `config.json` dict of `args`, with `rope_scaling` as Llama 3.1's config on the Hub writes it."
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": args.dim,
            "intermediate_size": ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier),
            "num_hidden_layers": args.n_layers, "num_attention_heads": args.n_heads, "num_key_value_heads": args.n_kv_heads,
            "head_dim": args.dim // args.n_heads, "vocab_size": args.vocab_size, "rms_norm_eps": args.norm_eps,
-           "rope_theta": float(args.rope_theta), "rope_scaling": None, "max_position_embeddings": args.max_seq_len,
+           "rope_theta": float(args.rope_theta), "rope_scaling": None, "max_position_embeddings": max_position(args),
            "hidden_act": "silu", "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": tie_word_embeddings,
            "torch_dtype": str(dtype).removeprefix("torch.")}
     if args.use_scaled_rope:
         cfg["rope_scaling"] = {"rope_type": "llama3", "factor": float(args.rope_scale_factor),
                                "low_freq_factor": float(args.rope_low_freq_factor), "high_freq_factor": float(args.rope_high_freq_factor),
                                "original_max_position_embeddings": int(args.rope_original_max_seq_len)}
+    if cfg["max_position_embeddings"] != args.max_seq_len: cfg[OUR_MAX_SEQ_LEN] = args.max_seq_len
     if bos_token_id is not None: cfg["bos_token_id"] = bos_token_id
     if eos_token_id is not None: cfg["eos_token_id"] = eos_token_id
     return cfg
@@ -435,7 +439,7 @@ def _args_from_hf(cfg, rope, rtype, overrides) -> ModelArgs:
     a = dict(dim=dim, n_layers=cfg["num_hidden_layers"], n_heads=nh, n_kv_heads=cfg.get("num_key_value_heads") or nh,
              vocab_size=cfg["vocab_size"], multiple_of=multiple_of, ffn_dim_multiplier=ffn_mult,
              norm_eps=cfg.get("rms_norm_eps", 1e-6), rope_theta=float(rope.get("rope_theta", cfg.get("rope_theta", 10000.0))),
-             use_scaled_rope=rtype == "llama3", max_seq_len=cfg.get("max_position_embeddings", 2048))
+             use_scaled_rope=rtype == "llama3", max_seq_len=cfg.get(OUR_MAX_SEQ_LEN) or cfg.get("max_position_embeddings", 2048))
     if rtype == "llama3":
         a.update(rope_scale_factor=float(rope["factor"]), rope_low_freq_factor=float(rope["low_freq_factor"]),
                  rope_high_freq_factor=float(rope["high_freq_factor"]),
@@ -542,7 +546,7 @@ def read_checkpoint_args(ckpt_dir) -> ModelArgs:
     d, fmt = Path(ckpt_dir), checkpoint_format(ckpt_dir)
     if fmt == "hf": return args_from_hf_config(read_json(resolve_inside(d, "config.json", "the model's config"), "config.json"), str(d / "config.json"))
     d = d / "original" if fmt == "original" else d
-    return args_from_params(read_json(resolve_inside(d, "params.json", "Meta's model settings"), "params.json"), str(d / "params.json"))
+    return ModelArgs.from_params_json(read_json(resolve_inside(d, "params.json", "Meta's model settings"), "params.json"), str(d / "params.json"))
 
 def checkpoint_format(ckpt_dir) -> str:
     "'meta' (params.json + consolidated.NN.pth, also what we write), 'hf' (config.json + safetensors) or 'original' (Meta's files in original/)."

@@ -83,7 +83,7 @@ class ModelArgs:
     def head_dim(self) -> int: return self.dim // self.n_heads
 
     @classmethod
-    def from_params_json(cls, path_or_dict, *, source: str | None = None, **overrides) -> "ModelArgs":
+    def from_params_json(cls, path_or_dict, source: str | None = None, **overrides) -> "ModelArgs":
         """Build from Meta's `params.json` (a path or a dict); every error names the file (or `source`) and the key.
         `overrides` that are not None win over the file."""
         if isinstance(path_or_dict, (str, Path)):
@@ -97,7 +97,8 @@ class ModelArgs:
         d = {**d, **{k: v for k, v in overrides.items() if v is not None}}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
-        if unknown: raise ValueError(f"{src}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}")
+        if unknown: raise ValueError(f"{src}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}. "
+                                     "Remove them, or use the params.json of a text-only Llama 3.x model.")
         try: return cls(**d)
         except (ValueError, TypeError) as e: raise ValueError(f"{src}: {e}") from None
 
