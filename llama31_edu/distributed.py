@@ -23,9 +23,9 @@ from .generate import generate
 # %% auto #0
 __all__ = ['TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DEMO_PROMPTS', 'DistEnv', 'check_strategy',
            'init_distributed', 'free_port', 'one_rank_env', 'shard_batch', 'parallelize', 'unwrap', 'no_sync',
-           'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint', 'load_distributed_checkpoint',
-           'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb', 'print_samples', 'cli_main',
-           'demo_main']
+           'grad_norm', 'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint',
+           'load_distributed_checkpoint', 'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb',
+           'print_samples', 'cli_main', 'demo_main']
 
 # %% ../nbs/11_distributed.ipynb #2af3776e
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -47,7 +47,7 @@ class DistEnv(RunEnv):
         return parallelize(model, self, mixed_precision=mixed_precision, activation_checkpointing=activation_checkpointing,
                            compile=compile)
     def no_sync(self, model: nn.Module, enabled: bool = True): return no_sync(model, enabled)
-    def clip_grad_norm_(self, model: nn.Module, max_norm: float) -> torch.Tensor: return clip_grad_norm_(model, max_norm)
+    def grad_norm(self, model: nn.Module) -> torch.Tensor: return grad_norm(model)
     def checkpointer(self) -> "ShardedCheckpointer": return ShardedCheckpointer(self)
     def full_state_dict(self, model: nn.Module) -> dict:
         if not self.is_distributed: return super().full_state_dict(unwrap(model))
@@ -144,15 +144,16 @@ def no_sync(model: nn.Module, enabled: bool = True):
         finally: model.set_requires_gradient_sync(True)
     else: yield
 
-def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
-    "Clip by the gradient norm over every shard on every rank; returns that norm (before clipping)."
+def grad_norm(model: nn.Module) -> torch.Tensor:
+    "The L2 norm of the gradients over every shard on every rank (under FSDP2 a local norm is a partial value)."
     from torch.distributed.tensor import DTensor
-    params = [p for p in model.parameters() if p.grad is not None]
-    if not hasattr(torch.nn.utils, "get_total_norm"):    # torch < 2.6 (no FSDP2 there either): the classic call
-        return torch.nn.utils.clip_grad_norm_(params, max_norm)
-    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-    if isinstance(norm, DTensor): norm = norm.full_tensor()
-    torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)
+    norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    return norm.full_tensor() if isinstance(norm, DTensor) else norm
+
+def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
+    "Clip by `grad_norm`; returns that norm (before clipping)."
+    norm = grad_norm(model)
+    torch.nn.utils.clip_grads_with_norm_([p for p in model.parameters() if p.grad is not None], max_norm, norm)
     return norm
 
 # %% ../nbs/11_distributed.ipynb #4ad79de8

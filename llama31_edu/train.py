@@ -234,9 +234,9 @@ class RunEnv:
     def no_sync(self, model: nn.Module, enabled: bool = True):
         "Within: backward accumulates gradients without exchanging them (nothing to exchange with one rank)."
         return contextlib.nullcontext()
-    def clip_grad_norm_(self, model: nn.Module, max_norm: float) -> torch.Tensor:
-        "Clip by the global gradient norm; returns the norm before clipping."
-        return torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], max_norm)
+    def grad_norm(self, model: nn.Module) -> torch.Tensor:
+        "The global L2 norm of the gradients (chapter 11: over every shard on every rank)."
+        return torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
     def checkpointer(self) -> "OneFileCheckpointer": return OneFileCheckpointer(self)
     def full_state_dict(self, model: nn.Module) -> dict:
         "The whole model's weights on CPU (on rank 0; chapter 11 gathers shards)."
@@ -447,14 +447,15 @@ def train_step(state: TrainState, batches: list, loss_fn: Callable, cfg: TrainCo
         loss_sum += s.detach(); n_tokens += n
     total = env.all_reduce(torch.stack([loss_sum, n_tokens.float()]))
     n_all = max(1.0, float(total[1]))
-    for p in model.parameters():
-        if p.grad is not None: p.grad.mul_(env.world_size / n_all)
-    grad_norm = float(env.clip_grad_norm_(model, cfg.grad_clip))
-    loss = float(total[0]) / n_all
+    scale = env.world_size / n_all                  # sum over ranks' tokens -> mean over all target tokens
+    grad_norm, loss = float(env.grad_norm(model)) * scale, float(total[0]) / n_all
     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
         what, v = ("loss", loss) if not math.isfinite(loss) else ("gradient norm", grad_norm)
         opt.zero_grad(set_to_none=True)
         raise TrainingDiverged(f"{what} is {v} at step {state.step + 1}", state.step + 1)
+    clip = min(1.0, cfg.grad_clip / (grad_norm + 1e-6))
+    for p in model.parameters():                    # the mean and the clipping in one pass over the gradients
+        if p.grad is not None: p.grad.mul_(scale * clip)
     opt.step(); opt.zero_grad(set_to_none=True)
     state.step += 1; state.tokens += int(total[1])
     return StepStats(loss, int(total[1]), grad_norm, lr, time.perf_counter() - t0)
@@ -786,7 +787,12 @@ def load_config(spec: str) -> str | dict:
     raise ValueError(f"--config {spec!r}: not a preset ({', '.join(PRESETS)}), inline JSON, or an existing JSON file")
 
 def _type(annotation: str):
-    return {"int": int, "float": float, "str": str}[annotation.split("|")[0].strip()]
+    "The argparse type of a field annotated `annotation`; an optional field also takes `none`."
+    base = {"int": int, "float": float, "str": str}[annotation.split("|")[0].strip()]
+    if "None" not in annotation: return base
+    def optional(s: str): return None if s.lower() == "none" else base(s)
+    optional.__name__ = base.__name__          # argparse names the type in its errors
+    return optional
 
 def config_parser(prog: str = "llama31-edu train", defaults: TrainConfig | None = None) -> argparse.ArgumentParser:
     "The command line: one option per `TrainConfig` field (help from the field), then the run's own options."
@@ -894,7 +900,7 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum
     except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
     except OSError as e:
-        if e.errno == errno.ENOSPC: return _error(prog, e, 1)
+        if e.errno == errno.ENOSPC: return _error(prog, f"{e.strerror}; the last good checkpoint is kept", 1)
         if isinstance(e, (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)): return _error(prog, e, 2)
         raise
     except (ValueError, RuntimeError) as e: return _error(prog, e, 2)
