@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tokenizer import atomic_write, Tokenizer, DEMO_CORPUS, DEMO_TOKENIZER, NUM_RESERVED_SPECIAL_TOKENS, train_bpe, save_tiktoken_bpe
+from .tokenizer import atomic_write, check_writable, Tokenizer, DEMO_CORPUS, DEMO_TOKENIZER, NUM_RESERVED_SPECIAL_TOKENS, train_bpe, save_tiktoken_bpe
 from .model import ModelArgs, Transformer, TransformerBlock, PRESETS, count_params
 from .checkpoints import load_checkpoint, save_meta_checkpoint, build_model, checkpoint_format, args_from_hf_config
 from .data import prepare_data, WindowSampler, val_batches, TokenData, source_files, read_utf8, source_hash, DEFAULT_CACHE_DIR
@@ -26,10 +26,10 @@ __all__ = ['STRATEGIES', 'GPU_PEAK_BF16', 'H100_BF16_FLOPS', 'IGNORE', 'LATEST',
            'recompute_in_backward', 'prepare_blocks', 'RunEnv', 'any_rank', 'micro_batch_size', 'local_env',
            'BatchSource', 'to_device', 'ValWindows', 'BudgetPlanner', 'rng_state', 'set_rng_state', 'TrainState',
            'trainable_state', 'OneFileCheckpointer', 'read_checkpoint', 'record_latest', 'latest_checkpoint',
-           'checkpoint_step', 'TrainingDiverged', 'StepStats', 'train_step', 'evaluate', 'plot_losses', 'check_out',
-           'check_run_dir', 'start_run_dir', 'Interrupted', 'StopSignals', 'threading_main', 'Log', 'setup_state',
-           'save_state', 'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model',
-           'run_identity', 'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
+           'checkpoint_step', 'TrainingDiverged', 'StepStats', 'train_step', 'evaluate', 'plot_losses', 'check_run_dir',
+           'start_run_dir', 'Interrupted', 'StopSignals', 'threading_main', 'Log', 'setup_state', 'save_state',
+           'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model', 'run_identity',
+           'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
            'resume_command', 'cli_main']
 
 # %% ../nbs/08_train.ipynb #6e933318
@@ -406,9 +406,9 @@ def latest_checkpoint(out: Path) -> Path | None:
     "The run's latest checkpoint: the one `checkpoint.json` names, else whichever of the two kinds exists (newest)."
     out = Path(out)
     try:
-        p = out / json.loads((out / LATEST).read_text())["path"]
-        if p.exists(): return p
-    except (OSError, ValueError, KeyError): pass
+        name = json.loads((out / LATEST).read_text())["path"]
+        if name in ("checkpoint.pt", "checkpoint") and (out / name).exists(): return out / name   # nothing else, nowhere else
+    except (OSError, ValueError, KeyError, TypeError): pass
     found = [p for p in (out / "checkpoint.pt", out / "checkpoint") if p.exists()]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
@@ -501,15 +501,6 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     for k, v in d.items():
         if isinstance(v, dict): out.update(_flatten(v, f"{prefix}{k}."))
         else: out[f"{prefix}{k}"] = v
-    return out
-
-def check_out(out: str | Path) -> Path:
-    "`out` as a Path if a run folder can be made there: not a file, and in a place we may write."
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out}: is a file; give a folder for the run")
-    parent = next(p for p in [out, *out.parents] if p.exists())
-    if not os.access(parent, os.W_OK) or os.statvfs(parent).f_flag & os.ST_RDONLY:
-        raise ValueError(f"--out {out}: cannot write in {parent} (read-only); choose a folder you may write to")
     return out
 
 def check_run_dir(out: Path, identity: dict, resume: bool, ckpt: Path | None) -> None:
@@ -749,7 +740,7 @@ def train(cfg: TrainConfig, text: str | Path, tokenizer, out: str | Path, *, res
           env: RunEnv | None = None, resume_command: str = "the same command with --resume") -> dict:
     "Pre-train per `cfg` on `text`, writing the run to `out`. Returns the metrics (also in `out/metrics.json`)."
     check_config(cfg)
-    out, env = check_out(out), env or local_env(cfg.strategy, cfg.device)
+    out, env = check_writable(out, "--out", folder=True), env or local_env(cfg.strategy, cfg.device)
     args = model_args(cfg)
     check_vocab(args, tokenizer, str(tokenizer_path or "the tokenizer"))
     seq_len = cfg.seq_len or args.max_seq_len
@@ -888,7 +879,7 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     try:
         cfg = config_from_args(a, defaults or TrainConfig())
         if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
-        out = check_out(a.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}")
+        out = check_writable(a.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
         text = Path(a.text) if a.text else Path(DEMO_CORPUS)
         if a.threads: torch.set_num_threads(a.threads)
         env = make_env(cfg.strategy, cfg.device)
@@ -901,7 +892,8 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
     except OSError as e:
         if e.errno == errno.ENOSPC: return _error(prog, f"{e.strerror}; the last good checkpoint is kept", 1)
-        if isinstance(e, (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)): return _error(prog, e, 2)
+        if isinstance(e, (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)):
+            return _error(prog, e, 2)
         raise
     except (ValueError, RuntimeError) as e: return _error(prog, e, 2)
     finally:
