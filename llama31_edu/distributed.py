@@ -15,7 +15,7 @@ from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 
 from .tokenizer import atomic_write
 from .model import ModelArgs, Transformer, TransformerBlock
-from .checkpoints import load_checkpoint
+from .checkpoints import load_checkpoint, resolve_inside
 from .train import (STRATEGIES, RunEnv, OneFileCheckpointer, TrainConfig, DEMO_CONFIG, prepare_blocks, pick_device,
                                micro_batch_size, record_latest, cli_main as train_cli)
 from .generate import generate
@@ -23,7 +23,7 @@ from .generate import generate
 # %% auto #0
 __all__ = ['TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DEMO_PROMPTS', 'DistEnv', 'check_strategy',
            'init_distributed', 'free_port', 'one_rank_env', 'shard_batch', 'parallelize', 'unwrap', 'no_sync',
-           'grad_norm', 'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint',
+           'grad_norm', 'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint', 'SafeDCPReader',
            'load_distributed_checkpoint', 'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb',
            'print_samples', 'cli_main', 'demo_main']
 
@@ -197,6 +197,35 @@ def save_distributed_checkpoint(path, model: nn.Module, optimizer, extra: dict, 
     env.barrier()
     return path
 
+# %% ../nbs/11_distributed.ipynb #dcpsafe01
+import pickle
+from torch.distributed.checkpoint import FileSystemReader
+
+_DCP_TYPES = {("torch.distributed.checkpoint.metadata", n) for n in ("Metadata", "TensorStorageMetadata",
+              "BytesStorageMetadata", "ChunkStorageMetadata", "TensorProperties", "MetadataIndex", "StorageMeta",
+              "_MEM_FORMAT_ENCODING")} | {("torch.distributed.checkpoint.filesystem", "_StorageInfo"), ("torch", "Size"),
+              ("torch.serialization", "_get_layout"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
+
+class _MetadataUnpickler(pickle.Unpickler):
+    "Unpickles a DCP `.metadata` allowing only the types it is made of (and torch dtypes); anything else is refused."
+    def find_class(self, module, name):
+        if (module, name) in _DCP_TYPES or (module == "torch" and isinstance(getattr(torch, name, None), torch.dtype)):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a DCP index: refused (the file may be hostile)")
+
+class SafeDCPReader(FileSystemReader):
+    "DCP's file reader with `.metadata` read by `_MetadataUnpickler` and every shard it names checked by `resolve_inside`."
+    def read_metadata(self, *args, **kwargs):
+        path = Path(self.path) / ".metadata"
+        try:
+            with open(path, "rb") as f: md = _MetadataUnpickler(f).load()
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}: not a readable checkpoint index ({e})") from None
+        if not hasattr(md, "storage_data"): raise ValueError(f"{path}: not a DCP index (no storage_data)")
+        for info in (md.storage_data or {}).values():
+            resolve_inside(self.path, info.relative_path, f"named by {path}")
+        return md
+
 # %% ../nbs/11_distributed.ipynb #892df842
 def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: RunEnv) -> dict:
     "Load a `save_distributed_checkpoint` directory, written at any world size, into this model and optimizer; returns `extra`."
@@ -214,7 +243,7 @@ def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: RunEnv) 
     state = {"model": model_sd, "optim": optim_sd}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*assuming the intent is to load in a single process")
-        dcp.load(state, checkpoint_id=path, planner=_WeightsOnlyLoadPlanner(), no_dist=not env.is_distributed)
+        dcp.load(state, storage_reader=SafeDCPReader(path), planner=_WeightsOnlyLoadPlanner(), no_dist=not env.is_distributed)
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"], options=opts)
     return torch.load(path / EXTRA_FILE, weights_only=True, map_location="cpu")
 
