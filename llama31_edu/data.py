@@ -13,7 +13,8 @@ import torch
 
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'FORMAT_VERSION', 'DEFAULT_CACHE_DIR', 'source_files', 'read_utf8', 'split_documents',
-           'split_train_val', 'source_hash', 'TokenData', 'prepare_data', 'load_data', 'WindowSampler', 'val_batches']
+           'split_train_val', 'source_hash', 'TokenData', 'prepare_data', 'load_data', 'WindowSampler', 'val_batches',
+           'document_ids']
 
 # %% ../nbs/07_data.ipynb #4d4bc722
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rst")
@@ -233,3 +234,8 @@ def val_batches(tokens: np.ndarray, seq_len: int, batch_size: int, max_batches: 
         for s in group[len(full):]:          # the short tail window
             w = torch.from_numpy(np.asarray(tokens[s:n], dtype=np.int64))[None]
             yield w[:, :-1], w[:, 1:]
+
+# %% ../nbs/07_data.ipynb #e7d0c0a1
+def document_ids(x: torch.Tensor, bos_id: int) -> torch.Tensor:
+    "(B, T) token ids -> (B, T) document numbers within each window: a new document starts at every `bos_id`."
+    return torch.cumsum(x == bos_id, dim=-1)
