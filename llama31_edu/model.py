@@ -14,7 +14,8 @@ from .layers import RMSNorm, FeedForward
 from .attention import Attention, KVCache, cache_mask, document_mask
 
 # %% auto #0
-__all__ = ['PRESETS', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params', 'kv_cache_bytes_per_token']
+__all__ = ['PRESETS', 'CONTEXT_SCALINGS', 'ModelArgs', 'extend_context', 'TransformerBlock', 'Transformer', 'count_params',
+           'kv_cache_bytes_per_token']
 
 # %% ../nbs/05_model.ipynb #05ed79ea
 @dataclass
@@ -84,6 +85,21 @@ PRESETS: dict[str, ModelArgs] = {
     "tiny": ModelArgs(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=512, multiple_of=32, max_seq_len=128, max_batch_size=4),
     "demo": ModelArgs(dim=256, n_layers=4, n_heads=8, n_kv_heads=4, vocab_size=4352, multiple_of=64, max_seq_len=256, max_batch_size=8),
 }
+
+# %% ../nbs/05_model.ipynb #c5a0d0a3
+CONTEXT_SCALINGS = ("none", "llama3", "linear")
+
+def extend_context(args: ModelArgs, max_seq_len: int, scaling: str = "llama3", factor: float = 8.0,
+                   original_max_seq_len: int | None = None) -> ModelArgs:
+    """`args` for running the same weights at `max_seq_len`, with RoPE `scaling`: "none" (extrapolate, the
+    frequencies as trained), "llama3" (Llama 3.1's rule) or "linear" (position interpolation) by `factor`."""
+    if scaling not in CONTEXT_SCALINGS:
+        raise ValueError(f"RoPE scaling {scaling!r}: choose one of {', '.join(CONTEXT_SCALINGS)}")
+    if scaling == "none": return replace(args, max_seq_len=max_seq_len)
+    if scaling == "llama3" and original_max_seq_len is None:
+        raise ValueError("Llama 3.1 scaling needs original_max_seq_len: the length the model was pre-trained at")
+    return replace(args, max_seq_len=max_seq_len, use_scaled_rope=True, rope_scaling_type=scaling, rope_scale_factor=factor,
+                   rope_original_max_seq_len=original_max_seq_len or args.rope_original_max_seq_len)
 
 # %% ../nbs/05_model.ipynb #bbec17ec
 class TransformerBlock(nn.Module):
