@@ -740,9 +740,10 @@ def context_args(cfg: TrainConfig, args: ModelArgs) -> ModelArgs:
     seq_len = cfg.seq_len or args.max_seq_len
     if cfg.rope_scaling is None:
         if seq_len > args.max_seq_len:
-            raise ValueError(f"--seq-len {seq_len} is beyond the model's max_seq_len={args.max_seq_len}: choose how RoPE "
-                             f"reaches it with --rope-scaling llama3 (Llama 3.1's rule, with --rope-original-len = the "
-                             f"length the model was trained at) or linear (position interpolation), or none to extrapolate")
+            raise ValueError(f"--seq-len {seq_len} exceeds the model's max_seq_len={args.max_seq_len}: to read beyond the "
+                             f"model's max_seq_len={args.max_seq_len}, choose how RoPE gets there with --rope-scaling llama3 "
+                             f"(Llama 3.1's rule, with --rope-original-len = the length the model was trained at) or linear "
+                             f"(position interpolation), or none to extrapolate")
         return args
     if cfg.rope_scaling == "llama3" and cfg.rope_original_len is None:
         raise ValueError("--rope-scaling llama3 needs --rope-original-len: the length the model was pre-trained at "
