@@ -11,7 +11,7 @@ from torch import nn, Tensor
 from .rope import apply_rotary_emb
 
 # %% auto #0
-__all__ = ['repeat_kv', 'attention_explicit', 'KVCache', 'cache_mask', 'Attention']
+__all__ = ['repeat_kv', 'attention_explicit', 'KVCache', 'cache_mask', 'document_mask', 'Attention']
 
 # %% ../nbs/04_attention.ipynb #4cc4e557
 def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
@@ -60,6 +60,13 @@ def cache_mask(input_pos: Tensor, max_seq_len: int) -> Tensor:
     "Boolean (B, 1, T, S) mask: the query at (b, t) may attend to cache slots s <= input_pos[b, t]."
     slots = torch.arange(max_seq_len, device=input_pos.device)
     return (slots <= input_pos[..., None])[:, None]
+
+# %% ../nbs/04_attention.ipynb #b7d0c0a1
+def document_mask(doc_ids: Tensor) -> Tensor:
+    "Boolean (B, 1, T, T) mask from document ids (B, T): the query at t sees the keys s <= t of its own document."
+    T = doc_ids.shape[-1]
+    causal = torch.ones(T, T, dtype=torch.bool, device=doc_ids.device).tril()
+    return (causal & (doc_ids[:, :, None] == doc_ids[:, None, :]))[:, None]
 
 # %% ../nbs/04_attention.ipynb #ebb33ffe
 class Attention(nn.Module):

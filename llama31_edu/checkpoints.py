@@ -237,7 +237,8 @@ def build_model(args: ModelArgs, state_dict: dict, *, dtype=None, device=None, s
 # %% ../nbs/06_checkpoints.ipynb #dea05d49
 META_PARAMS = ("dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "multiple_of", "ffn_dim_multiplier",
                "norm_eps", "rope_theta", "use_scaled_rope")
-ROPE_EXTRAS = ("rope_scale_factor", "rope_low_freq_factor", "rope_high_freq_factor", "rope_original_max_seq_len")
+ROPE_EXTRAS = ("rope_scale_factor", "rope_low_freq_factor", "rope_high_freq_factor", "rope_original_max_seq_len",
+               "rope_scaling_type")
 
 def args_to_params(args: ModelArgs) -> dict:
     "The `params.json` of `args`: Meta's keys plus our RoPE scaling constants (which Meta's loader ignores)."
@@ -396,7 +397,9 @@ def args_to_hf_config(args: ModelArgs, *, dtype=torch.float32, tie_word_embeddin
            "rope_theta": float(args.rope_theta), "rope_scaling": None, "max_position_embeddings": max_position(args),
            "hidden_act": "silu", "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": tie_word_embeddings,
            "torch_dtype": str(dtype).removeprefix("torch.")}
-    if args.use_scaled_rope:
+    if args.use_scaled_rope and args.rope_scaling_type == "linear":   # position interpolation (chapter 2)
+        cfg["rope_scaling"] = {"rope_type": "linear", "factor": float(args.rope_scale_factor)}
+    elif args.use_scaled_rope:
         cfg["rope_scaling"] = {"rope_type": "llama3", "factor": float(args.rope_scale_factor),
                                "low_freq_factor": float(args.rope_low_freq_factor), "high_freq_factor": float(args.rope_high_freq_factor),
                                "original_max_position_embeddings": int(args.rope_original_max_seq_len)}
@@ -423,13 +426,15 @@ def args_from_hf_config(cfg: dict, source="config.json", **overrides) -> ModelAr
     if not isinstance(rope, dict):
         raise ValueError(f"{source}: rope_scaling must be an object ({{\"rope_type\": \"llama3\", \"factor\": 8.0, ...}}) or null, got {rope!r:.60}")
     rtype = rope.get("rope_type", rope.get("type", "default"))
-    if rtype not in ("default", "llama3"):
-        raise ValueError(f"{source}: unsupported rope_type {rtype!r}: this implementation knows 'default' (unscaled) "
-                         "and 'llama3' (Llama 3.1's frequency scaling)")
+    if rtype not in ("default", "llama3", "linear"):
+        raise ValueError(f"{source}: unsupported rope_type {rtype!r}: this implementation knows 'default' (unscaled), "
+                         "'llama3' (Llama 3.1's frequency scaling) and 'linear' (position interpolation)")
     need = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
     if rtype == "llama3" and (missing := [k for k in need if k not in rope]):
         raise ValueError(f"{source}: rope_scaling of type 'llama3' lacks {missing}; Llama 3.1's config has factor 8.0, "
                          "low_freq_factor 1.0, high_freq_factor 4.0, original_max_position_embeddings 8192")
+    if rtype == "linear" and "factor" not in rope:
+        raise ValueError(f"{source}: rope_scaling of type 'linear' lacks 'factor' (how many times longer the context becomes)")
     try: return _args_from_hf(cfg, rope, rtype, overrides)
     except (ValueError, TypeError) as e: raise ValueError(f"{source}: {e}") from None
 
@@ -439,11 +444,12 @@ def _args_from_hf(cfg, rope, rtype, overrides) -> ModelArgs:
     a = dict(dim=dim, n_layers=cfg["num_hidden_layers"], n_heads=nh, n_kv_heads=cfg.get("num_key_value_heads") or nh,
              vocab_size=cfg["vocab_size"], multiple_of=multiple_of, ffn_dim_multiplier=ffn_mult,
              norm_eps=cfg.get("rms_norm_eps", 1e-6), rope_theta=float(rope.get("rope_theta", cfg.get("rope_theta", 10000.0))),
-             use_scaled_rope=rtype == "llama3", max_seq_len=cfg.get(OUR_MAX_SEQ_LEN) or cfg.get("max_position_embeddings", 2048))
+             use_scaled_rope=rtype != "default", max_seq_len=cfg.get(OUR_MAX_SEQ_LEN) or cfg.get("max_position_embeddings", 2048))
     if rtype == "llama3":
         a.update(rope_scale_factor=float(rope["factor"]), rope_low_freq_factor=float(rope["low_freq_factor"]),
                  rope_high_freq_factor=float(rope["high_freq_factor"]),
                  rope_original_max_seq_len=int(rope["original_max_position_embeddings"]))
+    if rtype == "linear": a.update(rope_scale_factor=float(rope["factor"]), rope_scaling_type="linear")
     return ModelArgs(**{**a, **{k: v for k, v in overrides.items() if v is not None}})
 
 # %% ../nbs/06_checkpoints.ipynb #94514516

@@ -15,7 +15,8 @@ from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'FORMAT_VERSION', 'DEFAULT_CACHE_DIR', 'source_files', 'read_utf8', 'split_documents',
-           'split_train_val', 'source_hash', 'TokenData', 'prepare_data', 'load_data', 'WindowSampler', 'val_batches']
+           'split_train_val', 'source_hash', 'TokenData', 'prepare_data', 'load_data', 'WindowSampler', 'val_batches',
+           'document_ids', 'WithDocumentIds', 'require_documents']
 
 # %% ../nbs/07_data.ipynb #4d4bc722
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rst")
@@ -234,3 +235,29 @@ def val_batches(tokens: np.ndarray, seq_len: int, batch_size: int, max_batches: 
         for s in group[len(full):]:          # the short tail window
             w = torch.from_numpy(np.asarray(tokens[s:n], dtype=np.int64))[None]
             yield w[:, :-1], w[:, 1:]
+
+# %% ../nbs/07_data.ipynb #e7d0c0a1
+def document_ids(x: torch.Tensor, bos_id: int) -> torch.Tensor:
+    "(B, T) token ids -> (B, T) document numbers within each window: a new document starts at every `bos_id`."
+    return torch.cumsum(x == bos_id, dim=-1)
+
+# %% ../nbs/07_data.ipynb #e7d0c0a3
+class WithDocumentIds:
+    "A batch source or iterable whose `(x, y)` batches become `(x, y, document_ids(x, bos_id))`."
+    def __init__(self, inner, bos_id: int): self.inner, self.bos_id = inner, bos_id
+    def _add(self, batch):
+        x, y = batch
+        return x, y, document_ids(x, self.bos_id)
+    def next(self): return self._add(self.inner.next())
+    def __iter__(self): return (self._add(b) for b in self.inner)
+    def state_dict(self) -> dict: return self.inner.state_dict()
+    def load_state_dict(self, state: dict) -> None: self.inner.load_state_dict(state)
+    def limited(self, max_batches: int): return WithDocumentIds(self.inner.limited(max_batches), self.bos_id)
+    def __getattr__(self, name): return getattr(self.inner, name)    # anything else: the wrapped source's
+
+def require_documents(data: TokenData, option: str = "--doc-mask") -> None:
+    "Refuse a document mask on a corpus with a single document (nothing to separate)."
+    if data.meta["n_docs"] < 2:
+        src = data.meta["source"][0] if len(data.meta["source"]) == 1 else data.dir
+        raise ValueError(f"{option}: {src} is a single document, so there are no document boundaries to mask; "
+                         f"give a folder with one file per document (chapter 13 writes one for the demo corpus)")

@@ -10,13 +10,13 @@ from numbers import Real
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from .rope import precompute_freqs_cis
+from .rope import precompute_freqs_cis, check_rope_scaling
 from .layers import RMSNorm, FeedForward
-from .attention import Attention, KVCache, cache_mask
+from .attention import Attention, KVCache, cache_mask, document_mask
 
 # %% auto #0
-__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'read_json', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params',
-           'kv_cache_bytes_per_token']
+__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'CONTEXT_SCALINGS', 'read_json', 'ModelArgs', 'extend_context', 'TransformerBlock',
+           'Transformer', 'count_params', 'kv_cache_bytes_per_token']
 
 # %% ../nbs/05_model.ipynb #05ed79ea
 def read_json(path, what: str = "file") -> dict:
@@ -46,6 +46,7 @@ class ModelArgs:
     rope_low_freq_factor: float = 1.0
     rope_high_freq_factor: float = 4.0
     rope_original_max_seq_len: int = 8192
+    rope_scaling_type: str = "llama3"  # or "linear" (position interpolation, chapter 2)
     max_seq_len: int = 2048             # longest sequence (RoPE table and cache size limit)
     max_batch_size: int = 32            # default rows of the KV cache
 
@@ -76,6 +77,8 @@ class ModelArgs:
                              "each key/value head must serve a whole group of query heads")
         if self.dim % self.n_heads:
             raise ValueError(f"dim={self.dim} is not divisible by n_heads={self.n_heads}: pick dim = n_heads * head_dim")
+        check_rope_scaling(self.rope_scaling_type, self.rope_scale_factor, self.rope_low_freq_factor,
+                           self.rope_high_freq_factor, self.rope_original_max_seq_len)
         if (self.dim // self.n_heads) % 2:
             raise ValueError(f"head_dim = dim/n_heads = {self.dim // self.n_heads} is odd: RoPE rotates pairs, so it must be even")
 
@@ -117,6 +120,21 @@ PRESETS: dict[str, ModelArgs] = {
     "demo": ModelArgs(dim=256, n_layers=4, n_heads=8, n_kv_heads=4, vocab_size=4352, multiple_of=64, max_seq_len=256, max_batch_size=8),
 }
 
+# %% ../nbs/05_model.ipynb #c5a0d0a3
+CONTEXT_SCALINGS = ("none", "llama3", "linear")
+
+def extend_context(args: ModelArgs, max_seq_len: int, scaling: str = "llama3", factor: float = 8.0,
+                   original_max_seq_len: int | None = None) -> ModelArgs:
+    """`args` for running the same weights at `max_seq_len`, with RoPE `scaling`: "none" (extrapolate, the
+    frequencies as trained), "llama3" (Llama 3.1's rule) or "linear" (position interpolation) by `factor`."""
+    if scaling not in CONTEXT_SCALINGS:
+        raise ValueError(f"RoPE scaling {scaling!r}: choose one of {', '.join(CONTEXT_SCALINGS)}")
+    if scaling == "none": return replace(args, max_seq_len=max_seq_len)
+    if scaling == "llama3" and original_max_seq_len is None:
+        raise ValueError("Llama 3.1 scaling needs original_max_seq_len: the length the model was pre-trained at")
+    return replace(args, max_seq_len=max_seq_len, use_scaled_rope=True, rope_scaling_type=scaling, rope_scale_factor=factor,
+                   rope_original_max_seq_len=original_max_seq_len or args.rope_original_max_seq_len)
+
 # %% ../nbs/05_model.ipynb #bbec17ec
 class TransformerBlock(nn.Module):
     def __init__(self, layer_id: int, args: ModelArgs):
@@ -148,7 +166,8 @@ class Transformer(nn.Module):
     def _rope_table(self, device=None) -> Tensor:
         a = self.args
         fc = precompute_freqs_cis(a.head_dim, a.max_seq_len, a.rope_theta, a.use_scaled_rope, a.rope_scale_factor,
-                                  a.rope_low_freq_factor, a.rope_high_freq_factor, a.rope_original_max_seq_len)
+                                  a.rope_low_freq_factor, a.rope_high_freq_factor, a.rope_original_max_seq_len,
+                                  a.rope_scaling_type)
         return torch.view_as_real(fc).to(device)  # (max_seq_len, head_dim/2, 2): cos, sin; real so bf16/compile are easy
 
     def _apply(self, fn, recurse=True):
@@ -178,7 +197,8 @@ class Transformer(nn.Module):
     def clear_caches(self):
         for layer in self.layers: layer.attention.cache = None
 
-    def forward(self, tokens: Tensor, input_pos: Tensor | None = None, *, logits_at: Tensor | None = None) -> Tensor:
+    def forward(self, tokens: Tensor, input_pos: Tensor | None = None, *, logits_at: Tensor | None = None,
+                doc_ids: Tensor | None = None) -> Tensor:
         B, T = tokens.shape
         if T > self.args.max_seq_len:
             raise ValueError(f"got {T} tokens per row but max_seq_len={self.args.max_seq_len}: "
@@ -186,7 +206,9 @@ class Transformer(nn.Module):
         h = self.tok_embeddings(tokens)
         if input_pos is None:
             freqs_cis, mask = self.freqs_cis[:T], None  # causal over these T tokens, caches ignored
+            if doc_ids is not None: mask = document_mask(doc_ids)   # and within each document only
         else:
+            if doc_ids is not None: raise ValueError("doc_ids is for training and evaluation (input_pos=None); generation reads one document")
             cache = self.layers[0].attention.cache
             if cache is None: raise RuntimeError("forward got input_pos but no KV cache is set: call setup_caches(...) first")
             freqs_cis, mask = self.freqs_cis[input_pos], cache_mask(input_pos, cache.max_seq_len)

@@ -9,13 +9,32 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['apply_scaling', 'rope_frequencies', 'precompute_freqs_cis', 'apply_rotary_emb_real', 'apply_rotary_emb',
-           'permute_to_hf', 'permute_from_hf']
+__all__ = ['ROPE_SCALINGS', 'check_rope_scaling', 'apply_scaling', 'rope_frequencies', 'precompute_freqs_cis',
+           'apply_rotary_emb_real', 'apply_rotary_emb', 'permute_to_hf', 'permute_from_hf']
 
 # %% ../nbs/02_rope.ipynb #e23f2db8
+ROPE_SCALINGS = ("llama3", "linear")   # Llama 3.1's per-pair rule; Chen et al.'s position interpolation
+
+def check_rope_scaling(scaling: str = "llama3", scale_factor: float = 8.0, low_freq_factor: float = 1.0,
+                       high_freq_factor: float = 4.0, original_max_seq_len: int = 8192) -> None:
+    "Raise a ValueError that names the `ModelArgs` field when the scaling settings make no sense."
+    if scaling not in ROPE_SCALINGS:
+        raise ValueError(f"rope_scaling_type={scaling!r}: choose one of {', '.join(ROPE_SCALINGS)}")
+    if not (isinstance(scale_factor, (int, float)) and math.isfinite(scale_factor) and scale_factor > 0):
+        raise ValueError(f"rope_scale_factor={scale_factor!r}: must be a number > 0 (8 stretches the context 8x, 1 changes nothing)")
+    if scaling == "llama3":
+        if not (isinstance(original_max_seq_len, int) and original_max_seq_len > 0):
+            raise ValueError(f"rope_original_max_seq_len={original_max_seq_len!r}: must be a positive integer, "
+                             "the length the model was pre-trained at (8192 for Llama 3)")
+        if not 0 < low_freq_factor < high_freq_factor:
+            raise ValueError(f"rope_low_freq_factor={low_freq_factor!r} and rope_high_freq_factor={high_freq_factor!r}: "
+                             "need 0 < low < high (Llama 3.1: 1 and 4); the blended band lies between "
+                             "original_max_seq_len / high and original_max_seq_len / low")
+
 def apply_scaling(freqs: Tensor, scale_factor: float = 8.0, low_freq_factor: float = 1.0,
                   high_freq_factor: float = 4.0, original_max_seq_len: int = 8192) -> Tensor:
     "Llama 3.1's RoPE scaling: keep short wavelengths, divide long ones by `scale_factor`, blend in between."
+    check_rope_scaling("llama3", scale_factor, low_freq_factor, high_freq_factor, original_max_seq_len)
     wavelen = 2 * math.pi / freqs
     low_freq_wavelen = original_max_seq_len / low_freq_factor    # longer than this: slow pairs, divided
     high_freq_wavelen = original_max_seq_len / high_freq_factor  # shorter than this: fast pairs, kept
@@ -29,20 +48,23 @@ def apply_scaling(freqs: Tensor, scale_factor: float = 8.0, low_freq_factor: flo
 # %% ../nbs/02_rope.ipynb #fe820d0e
 def rope_frequencies(dim: int, theta: float = 500000.0, use_scaled: bool = False, scale_factor: float = 8.0,
                      low_freq_factor: float = 1.0, high_freq_factor: float = 4.0,
-                     original_max_seq_len: int = 8192) -> Tensor:
-    "The `dim // 2` angular frequencies theta^(-2i/dim), fp32, optionally with Llama 3.1 scaling."
+                     original_max_seq_len: int = 8192, scaling: str = "llama3") -> Tensor:
+    """The `dim // 2` angular frequencies theta^(-2i/dim), fp32, optionally scaled: `scaling="llama3"` (Llama 3.1's
+    rule) or `"linear"` (every frequency divided by `scale_factor`, i.e. position interpolation)."""
     if dim % 2: raise ValueError(f"RoPE needs an even head dimension, got dim={dim}")
     freqs = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
     if use_scaled:
+        check_rope_scaling(scaling, scale_factor, low_freq_factor, high_freq_factor, original_max_seq_len)
+        if scaling == "linear": return freqs / scale_factor
         freqs = apply_scaling(freqs, scale_factor, low_freq_factor, high_freq_factor, original_max_seq_len)
     return freqs
 
 def precompute_freqs_cis(dim: int, end: int, theta: float = 500000.0, use_scaled: bool = False,
                          scale_factor: float = 8.0, low_freq_factor: float = 1.0, high_freq_factor: float = 4.0,
-                         original_max_seq_len: int = 8192) -> Tensor:
+                         original_max_seq_len: int = 8192, scaling: str = "llama3") -> Tensor:
     "Unit complex numbers e^{i m w_j} for positions m < `end`: complex64, shape (end, dim // 2)."
     freqs = rope_frequencies(dim, theta, use_scaled, scale_factor, low_freq_factor, high_freq_factor,
-                             original_max_seq_len)
+                             original_max_seq_len, scaling)
     angles = torch.outer(torch.arange(end, dtype=torch.float32), freqs)
     return torch.polar(torch.ones_like(angles), angles)
 

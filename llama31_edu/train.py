@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .tokenizer import atomic_write, check_writable, Tokenizer, DEMO_CORPUS, DEMO_TOKENIZER, NUM_RESERVED_SPECIAL_TOKENS, train_bpe, save_tiktoken_bpe
-from .model import ModelArgs, Transformer, TransformerBlock, PRESETS, count_params
+from .model import ModelArgs, Transformer, TransformerBlock, PRESETS, count_params, extend_context
 from .checkpoints import load_checkpoint, save_meta_checkpoint, build_model, checkpoint_format, args_from_hf_config
-from .data import prepare_data, WindowSampler, val_batches, TokenData, source_files, read_utf8, source_hash, DEFAULT_CACHE_DIR
+from .data import prepare_data, WindowSampler, val_batches, TokenData, source_files, read_utf8, source_hash, DEFAULT_CACHE_DIR, WithDocumentIds, require_documents
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'GPU_PEAK_BF16', 'H100_BF16_FLOPS', 'IGNORE', 'LATEST', 'RESUMABLE_CHANGES', 'INIT_CHANGES',
@@ -28,8 +28,8 @@ __all__ = ['STRATEGIES', 'GPU_PEAK_BF16', 'H100_BF16_FLOPS', 'IGNORE', 'LATEST',
            'trainable_state', 'OneFileCheckpointer', 'read_checkpoint', 'record_latest', 'latest_checkpoint',
            'checkpoint_step', 'TrainingDiverged', 'StepStats', 'train_step', 'evaluate', 'plot_losses', 'check_run_dir',
            'start_run_dir', 'Interrupted', 'StopSignals', 'threading_main', 'Log', 'setup_state', 'save_state',
-           'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model', 'run_identity',
-           'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
+           'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model', 'context_args',
+           'run_identity', 'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
            'resume_command', 'cli_main']
 
 # %% ../nbs/08_train.ipynb #6e933318
@@ -66,6 +66,12 @@ class TrainConfig:
     strategy: str = opt("single", "single, or ddp / fsdp under torchrun (chapter 11)", choices=STRATEGIES)
     activation_checkpointing: bool = opt(False, "recompute each block's activations in the backward pass")
     compile: bool = opt(False, "torch.compile each block")
+    rope_scaling: str | None = opt(None, "how RoPE reaches a --seq-len beyond the model's max_seq_len: llama3 (Llama 3.1's "
+                                   "rule), linear (position interpolation) or none (extrapolate); chapter 13",
+                                   choices=("none", "llama3", "linear"))
+    rope_factor: float = opt(8.0, "with --rope-scaling llama3 or linear: the factor by which RoPE's wavelengths stretch")
+    rope_original_len: int | None = opt(None, "with --rope-scaling llama3: the length the model was pre-trained at")
+    doc_mask: bool = opt(False, "attend only within each document (a new one at every <|begin_of_text|>); chapter 13")
 
 # %% ../nbs/08_train.ipynb #0c2d7802
 _AT_LEAST = dict(batch_size=1, grad_accum=1, max_steps=1, eval_every=1, eval_batches=1, ckpt_every=1, log_every=1,
@@ -89,6 +95,9 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
     for k in ("dtype", "strategy"):
         choices = TrainConfig.__dataclass_fields__[k].metadata["choices"]
         if getattr(cfg, k) not in choices: raise ValueError(f"{flag(k)} {getattr(cfg, k)!r}: choose one of {', '.join(choices)}")
+    if not cfg.rope_factor > 0: raise ValueError(f"--rope-factor {cfg.rope_factor}: must be > 0 (8 stretches the context 8x)")
+    if cfg.rope_original_len is not None and cfg.rope_original_len < 1:
+        raise ValueError(f"--rope-original-len {cfg.rope_original_len}: must be >= 1 (the length the model was pre-trained at)")
     return cfg
 
 # %% ../nbs/08_train.ipynb #67d5a742
@@ -184,8 +193,8 @@ IGNORE = -100   # a target that is not scored (F.cross_entropy's default ignore_
 
 def next_token_loss(model: nn.Module, batch) -> tuple[torch.Tensor, torch.Tensor]:
     "Pre-training's loss: summed cross-entropy of `y` given `x`, and the number of scored targets (y != -100)."
-    x, y = batch
-    logits = model(x)
+    x, y, *doc_ids = batch                         # chapter 13's --doc-mask adds the document ids
+    logits = model(x, doc_ids=doc_ids[0]) if doc_ids else model(x)
     loss_sum = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), reduction="sum", ignore_index=IGNORE)
     return loss_sum, (y != IGNORE).sum()
 
@@ -684,7 +693,7 @@ def fit(cfg: TrainConfig, model: nn.Module, source, val, loss_fn: Callable, out:
 
 # %% ../nbs/08_train.ipynb #f2538e40
 INIT_CHANGES = ("max_seq_len", "use_scaled_rope", "rope_scale_factor", "rope_low_freq_factor", "rope_high_freq_factor",
-                "rope_original_max_seq_len", "rope_theta")
+                "rope_original_max_seq_len", "rope_theta", "rope_scaling_type")
 
 def init_args(folder: str | Path) -> ModelArgs:
     "The `ModelArgs` of a model folder in Meta's or Hugging Face's format, read from its config alone."
@@ -718,6 +727,22 @@ def init_model(cfg: TrainConfig, args: ModelArgs) -> Transformer:
     loaded = load_checkpoint(cfg.init, dtype=torch.float32)
     return build_model(args, loaded.state_dict(), dtype=torch.float32, source=f"--init {cfg.init}").train()
 
+def context_args(cfg: TrainConfig, args: ModelArgs) -> ModelArgs:
+    "`args` for this run's window: as they are, or taken to `--seq-len` with the `--rope-scaling` choice (chapter 5)."
+    seq_len = cfg.seq_len or args.max_seq_len
+    if cfg.rope_scaling is None:
+        if seq_len > args.max_seq_len:
+            raise ValueError(f"--seq-len {seq_len} exceeds the model's max_seq_len={args.max_seq_len}: to read beyond the "
+                             f"model's max_seq_len={args.max_seq_len}, choose how RoPE gets there with --rope-scaling llama3 "
+                             f"(Llama 3.1's rule, with --rope-original-len = the length the model was trained at) or linear "
+                             f"(position interpolation), or none to extrapolate")
+        return args
+    if cfg.rope_scaling == "llama3" and cfg.rope_original_len is None:
+        raise ValueError("--rope-scaling llama3 needs --rope-original-len: the length the model was pre-trained at "
+                         "(128 for the demo model)")
+    return extend_context(args, max(seq_len, args.max_seq_len), cfg.rope_scaling, cfg.rope_factor, cfg.rope_original_len)
+
+
 # %% ../nbs/08_train.ipynb #81fdaa86
 def run_identity(cfg: TrainConfig, args: ModelArgs, tokenizer, data: TokenData, world_size: int) -> dict:
     "What a resumed run must share with the original: settings, model shape, tokenizer, text, rows per draw."
@@ -741,7 +766,7 @@ def train(cfg: TrainConfig, text: str | Path, tokenizer, out: str | Path, *, res
     "Pre-train per `cfg` on `text`, writing the run to `out`. Returns the metrics (also in `out/metrics.json`)."
     check_config(cfg)
     out, env = check_writable(out, "--out", folder=True), env or local_env(cfg.strategy, cfg.device)
-    args = model_args(cfg)
+    args = context_args(cfg, model_args(cfg))
     check_vocab(args, tokenizer, str(tokenizer_path or "the tokenizer"))
     seq_len = cfg.seq_len or args.max_seq_len
     if seq_len > args.max_seq_len: raise ValueError(f"--seq-len {seq_len} exceeds the model's max_seq_len={args.max_seq_len}")
@@ -749,6 +774,9 @@ def train(cfg: TrainConfig, text: str | Path, tokenizer, out: str | Path, *, res
     source = WindowSampler(data.train, seq_len, cfg.batch_size, seed=cfg.seed, rank=env.rank, world_size=env.world_size,
                            name=f"{text} (training part)")
     val = ValWindows(data.val, seq_len, cfg.batch_size)
+    if cfg.doc_mask:                               # chapter 13: attention stays within each document
+        require_documents(data)
+        source, val = WithDocumentIds(source, tokenizer.bos_id), WithDocumentIds(val, tokenizer.bos_id)
     identity = run_identity(cfg, args, tokenizer, data, env.world_size)
     check_run_dir(out, identity, resume, latest_checkpoint(out))      # before the model takes any memory
     export = lambda sd, folder: export_model(sd, folder, tokenizer_path, args)
