@@ -131,7 +131,8 @@ def decode_rate(model, a, device: torch.device) -> float:
 
 def decode_check(a, device: torch.device) -> dict:
     from llama31_edu.quantize import decode_bytes_per_token, quantized_copy
-    args = ModelArgs.from_preset("llama3.1-8b" if not a.cpu_smoke else "tiny")
+    args = ModelArgs.from_preset("tiny") if a.cpu_smoke else \
+        ModelArgs(**LLAMA32_1B_SHAPE) if a.decode_shape == "1b" else ModelArgs.from_preset("llama3.1-8b")
     dtype = torch.bfloat16
     with torch.device("meta"): model = Transformer(args)
     model.to_empty(device=device)
@@ -187,6 +188,8 @@ def main(argv=None) -> int:
     p.add_argument("--skip-train", action="store_true"); p.add_argument("--skip-decode", action="store_true")
     p.add_argument("--skip-quant", action="store_true", help="only the bf16 decode row (no int8/int4 rows)")
     p.add_argument("--group-size", type=int, default=32, help="int4 group size of the quantized decode row")
+    p.add_argument("--decode-shape", choices=("8b", "1b"), default="8b",
+                   help="decode model: Llama 3.1 8B's shape (default) or Llama 3.2 1B's (untied output; compiles faster)")
     p.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = p.parse_args(argv)
     gpu = dict(batch=4, seq_len=2048, steps=10, warmup=3, prompt=512, new_tokens=128, decode_warmup=16, compile=True)
