@@ -320,8 +320,12 @@ def _check_sampling(ap, a):
     if a.top_k < 0: ap.error(f"--top-k must be >= 0 (0 = off), got {a.top_k}")
     if a.max_new_tokens < 1: ap.error(f"--max-new-tokens must be >= 1, got {a.max_new_tokens}")
 
-def generate_cli(argv: list[str] | None = None, out=None) -> int:
-    "`llama31-edu generate`: complete `--prompt` from a checkpoint, streaming the text."
+def _load_args(a):
+    return load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
+
+def generate_cli(argv: list[str] | None = None, out=None, *, add_args=None, load=None) -> int:
+    """`llama31-edu generate`: complete `--prompt` from a checkpoint, streaming the text. Hooks for later chapters:
+    `add_args(parser)` adds options, `load(args) -> (model, tokenizer)` replaces the loader (chapter 16 quantizes)."""
     from llama31_edu.generate import stream_generate
     out = out or sys.stdout
     ap = argparse.ArgumentParser(prog="llama31-edu generate", description="Complete a prompt from a checkpoint.")
@@ -330,11 +334,12 @@ def generate_cli(argv: list[str] | None = None, out=None) -> int:
     ap.add_argument("--compile", action="store_true", help="torch.compile the decode step (CUDA graphs on a GPU); "
                     "compiling takes from seconds to minutes before the first token")
     _sampling_args(ap, temperature=0.0, top_p=1.0)
+    if add_args: add_args(ap)
     a = ap.parse_args(argv)
     _check_sampling(ap, a)
     if not a.prompt and a.no_bos: ap.error("--prompt is empty and --no-bos leaves nothing to continue from")
     try:
-        model, tok = load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
+        model, tok = (load or _load_args)(a)
         prompt = tok.encode(a.prompt, bos=not a.no_bos, eos=False)
         pieces = stream_generate(model, tok, prompt, a.max_new_tokens, temperature=a.temperature, top_p=a.top_p,
                                  top_k=a.top_k, seed=a.seed, compile=a.compile)   # validates the request first
@@ -346,17 +351,18 @@ def generate_cli(argv: list[str] | None = None, out=None) -> int:
     out.write("\n")
     return 0
 
-def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, out=None) -> int:
-    "`llama31-edu chat`: a REPL in the Llama 3.1 chat format (`/reset`, `/exit`)."
+def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, out=None, *, add_args=None, load=None) -> int:
+    "`llama31-edu chat`: a REPL in the Llama 3.1 chat format (`/reset`, `/exit`); `add_args`/`load` as in `generate_cli`."
     out = out or sys.stdout
     ap = argparse.ArgumentParser(prog="llama31-edu chat", description="Chat with a checkpoint (Llama 3.1 chat format).")
     ap.add_argument("--system", default=None, help="system prompt")
     ap.add_argument("--tools", action="store_true", help="let the model call the calculator tool (Environment: ipython)")
     ap.add_argument("--max-tool-steps", type=int, default=5)
     _sampling_args(ap, temperature=0.6, top_p=0.9)
+    if add_args: add_args(ap)
     a = ap.parse_args(argv)
     _check_sampling(ap, a)
-    try: model, tok = load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
+    try: model, tok = (load or _load_args)(a)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     box = Toolbox(calculate) if a.tools else None
     system = tool_system_prompt(box, a.system or "") if box else a.system

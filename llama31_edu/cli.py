@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib, sys
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'main']
+__all__ = ['SUBCOMMANDS', 'main', 'generate', 'chat', 'convert']
 
 # %% ../nbs/17_cli.ipynb #28d86e33
 SUBCOMMANDS = {
@@ -53,6 +53,37 @@ def main(argv: list[str] | None = None) -> int:
         from torch.distributed.elastic.multiprocessing.errors import record
         fn = record(fn)
     return fn(rest) or 0
+
+# %% ../nbs/17_cli.ipynb #9a7c16e2
+def generate(argv: list[str] | None = None) -> int:
+    "`llama31-edu generate`, with `--quantize` (chapter 10's front-end, chapter 16's loader)."
+    from llama31_edu.chat import generate_cli
+    from llama31_edu.quantize import add_quantize_args, load_for_inference_args
+    return generate_cli(argv, add_args=add_quantize_args, load=load_for_inference_args)
+
+def chat(argv: list[str] | None = None) -> int:
+    "`llama31-edu chat`, with `--quantize`."
+    from llama31_edu.chat import chat_cli
+    from llama31_edu.quantize import add_quantize_args, load_for_inference_args
+    return chat_cli(argv, add_args=add_quantize_args, load=load_for_inference_args)
+
+def convert(argv: list[str] | None = None) -> int:
+    "`llama31-edu convert`: chapter 6's converter, or chapter 16's quantized writer when `--quantize` is given."
+    argv = list(argv or [])
+    if any(x == "--quantize" or x.startswith("--quantize=") for x in argv):
+        from llama31_edu.quantize import convert_quantized_cli
+        return convert_quantized_cli(argv)
+    from llama31_edu.checkpoints import convert_cli
+    if "-h" in argv or "--help" in argv:
+        print("(with --quantize int8|int4 instead of --to: write a quantized checkpoint; "
+              "`llama31-edu convert SRC DST --quantize int8 --help`)")
+    return convert_cli(argv)
+
+SUBCOMMANDS.update({
+    "generate": ("llama31_edu.cli:generate", "complete a prompt from a checkpoint (--quantize int8|int4)"),
+    "chat":     ("llama31_edu.cli:chat",     "chat with a checkpoint (Llama 3.1 chat format; --quantize int8|int4)"),
+    "convert":  ("llama31_edu.cli:convert",  "convert a checkpoint between Meta's and Hugging Face's formats, or quantize it"),
+})
 
 # %% ../nbs/17_cli.ipynb #94a21ef5
 #| eval: false

@@ -8,6 +8,9 @@
 2. Decode: batch 1 on a Llama 3.1 8B-shaped model with random bf16 weights, KV cache, compiled decode step.
    Prints tokens/s against the memory-bandwidth bound: every new token reads all weights (except the embedding
    table, of which one row) and the cache so far, so tokens/s <= bandwidth / bytes per token. Goal: >= 70%.
+   Then the same for int8 and int4 weights (chapter 16; the block linears and the output head quantized), each
+   against its own bound and as a ratio to bf16. Goals: int8 >= 1.7x bf16, int4 >= 2.5x bf16. The bandwidth is
+   the datasheet's, with a read bandwidth measured on the card in the same pass printed beside it.
 
     python scripts/gpu_check.py                 # on the GPU machine (about 3-5 minutes, mostly compilation)
     python scripts/gpu_check.py --cpu-smoke     # tiny sizes on CPU, seconds: keeps this script from rotting (pytest runs it)
@@ -93,15 +96,21 @@ def train_check(a, env: D.DistEnv) -> dict:
     return dict(train_params=n_params, train_tokens_per_s=tps, train_mfu=mfu, train_peak=src, train_ms_per_step=dt * 1e3)
 
 
-def decode_check(a, device: torch.device) -> dict:
-    args = ModelArgs.from_preset("llama3.1-8b" if not a.cpu_smoke else "tiny")
-    dtype = torch.bfloat16
-    with torch.device("meta"): model = Transformer(args)
-    model.to_empty(device=device)
-    for p in model.parameters(): torch.nn.init.normal_(p, std=0.02)   # random weights: speed does not care
-    model = model.to(dtype).eval()
+def measured_read_bandwidth(device: torch.device, mib: int) -> float:
+    "Bytes/s of reading a large buffer once (`sum`, far cheaper than the reads): what a decode step needs."
+    x = torch.ones(mib * 2**20 // 2, dtype=torch.bfloat16, device=device)
+    x.sum(); sync(device)
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter(); x.sum(); sync(device); ts.append(time.perf_counter() - t0)
+    return x.numel() * 2 / statistics.median(ts)
+
+
+def decode_rate(model, a, device: torch.device) -> float:
+    "Median tokens/s of batch-1 cached decoding after `a.decode_warmup` tokens (prefill excluded)."
     total = a.prompt + a.new_tokens
-    model.setup_caches(1, total, dtype=dtype, device=device)
+    args = model.args
+    model.setup_caches(1, total, dtype=torch.bfloat16, device=device)
     step_fn = lambda tok, pos: model(tok, input_pos=pos)
     if a.compile:   # gpt-fast's recipe: a static cache and shapes let the whole decode step become one CUDA graph
         step_fn = torch.compile(step_fn, mode="reduce-overhead" if device.type == "cuda" else "default", fullgraph=True)
@@ -115,26 +124,55 @@ def decode_check(a, device: torch.device) -> dict:
             t0 = time.perf_counter()
             tok = step_fn(tok, pos)[:, -1:].argmax(-1).clone()
             sync(device); times.append(time.perf_counter() - t0)
+    model.clear_caches()
     steady = times[min(len(times) - 1, a.decode_warmup):]
-    tps = 1 / statistics.median(steady)
-    # Bytes one token must read: every weight but the embedding table (one row of it), and the cache so far.
-    weight_bytes = sum(p.numel() for n, p in model.named_parameters() if n != "tok_embeddings.weight") * 2 + args.dim * 2
+    return 1 / statistics.median(steady)
+
+
+def decode_check(a, device: torch.device) -> dict:
+    from llama31_edu.quantize import decode_bytes_per_token, quantized_copy
+    args = ModelArgs.from_preset("tiny") if a.cpu_smoke else \
+        ModelArgs(**LLAMA32_1B_SHAPE) if a.decode_shape == "1b" else ModelArgs.from_preset("llama3.1-8b")
+    dtype = torch.bfloat16
+    with torch.device("meta"): model = Transformer(args)
+    model.to_empty(device=device)
+    for p in model.parameters(): torch.nn.init.normal_(p, std=0.02)   # random weights: speed does not care
+    model = model.to(dtype).eval().requires_grad_(False)
     mean_pos = a.prompt + (a.decode_warmup + a.new_tokens) / 2
     cache_bytes = 2 * args.n_layers * args.n_kv_heads * args.head_dim * mean_pos * 2
-    per_token = weight_bytes + cache_bytes
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     bw = next((v for k, v in GPU_BANDWIDTH.items() if k in name), None) if a.bandwidth is None else a.bandwidth
     copy_bw = measured_copy_bandwidth(device, 1024 if device.type == "cuda" else 64)
-    bw_src = "datasheet" if bw is not None and a.bandwidth is None else ("--bandwidth" if a.bandwidth else "measured copy")
-    bw = bw or copy_bw
-    bound = bw / per_token
-    print(f"decode: {count_params(args):,} params in bf16 (random), batch 1, prompt {a.prompt}, {a.new_tokens} new tokens, "
-          f"compile={a.compile}")
-    print(f"decode: {tps:,.1f} tokens/s (median after {a.decode_warmup} warm-up tokens) | {per_token / 1e9:.3f} GB read "
-          f"per token | bound {bw / 1e12:.2f} TB/s ({bw_src}) / bytes = {bound:,.1f} tokens/s | {tps / bound:.0%} of "
-          f"the bound | goal >= 70% | measured copy bandwidth {copy_bw / 1e12:.2f} TB/s", flush=True)
-    return dict(decode_tokens_per_s=tps, decode_bound_tokens_per_s=bound, decode_fraction=tps / bound,
-                decode_bandwidth=bw, decode_bandwidth_source=bw_src, measured_copy_bandwidth=copy_bw)
+    read_bw = measured_read_bandwidth(device, 4096 if device.type == "cuda" else 64)
+    bw_src = "datasheet" if bw is not None and a.bandwidth is None else ("--bandwidth" if a.bandwidth else "measured read")
+    bw = bw or read_bw
+    print(f"decode: {count_params(args):,} params, random weights, batch 1, prompt {a.prompt}, {a.new_tokens} new tokens, "
+          f"compile={a.compile} | bandwidth {bw / 1e12:.2f} TB/s ({bw_src}); measured here: read {read_bw / 1e12:.2f} TB/s, "
+          f"copy {copy_bw / 1e12:.2f} TB/s")
+    out = dict(decode_bandwidth=bw, decode_bandwidth_source=bw_src, measured_copy_bandwidth=copy_bw,
+               measured_read_bandwidth=read_bw)
+    rows = [("bf16", None)] + ([] if a.skip_quant else [("int8", None), ("int4", a.group_size)])
+    base = None
+    for scheme, gs in rows:
+        try:
+            m = model if scheme == "bf16" else quantized_copy(model, scheme, gs or 32, include_output=True)
+            tps = decode_rate(m, a, device)
+        except Exception as e:      # one failed row (a kernel missing on this card) must not lose the others
+            print(f"decode: {scheme:<4} FAILED: {type(e).__name__}: {str(e).splitlines()[0][:200]}", flush=True); continue
+        per_token = decode_bytes_per_token(m) + cache_bytes
+        bound, bound_read = bw / per_token, read_bw / per_token
+        base = base or (tps if scheme == "bf16" else None)
+        label = scheme + (f"/{gs}" if gs else "")
+        print(f"decode: {label:<7} {tps:,.1f} tokens/s (median after {a.decode_warmup} warm-up tokens) | {per_token / 1e9:.3f} GB "
+              f"read per token | bound {bound:,.1f} tokens/s, {tps / bound:.0%} of the bound ({bw_src}), {tps / bound_read:.0%} of "
+              f"the measured read bound {bound_read:,.1f} | " + (f"{tps / base:.2f}x bf16 | " if base and scheme != "bf16" else "")
+              + {"bf16": "goal >= 70%", "int8": "goal >= 1.7x bf16", "int4": "goal >= 2.5x bf16"}[scheme], flush=True)
+        key = "decode" if scheme == "bf16" else f"decode_{scheme}"
+        out |= {f"{key}_tokens_per_s": tps, f"{key}_bound_tokens_per_s": bound, f"{key}_fraction": tps / bound,
+                f"{key}_bytes_per_token": per_token}
+        if m is not model: del m
+        if device.type == "cuda": torch.cuda.empty_cache()
+    return out
 
 
 def main(argv=None) -> int:
@@ -148,6 +186,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-compile", dest="compile", action="store_false", default=None)
     p.add_argument("--bandwidth", type=float, default=None, help="bytes/s for the decode bound (default: datasheet by card name)")
     p.add_argument("--skip-train", action="store_true"); p.add_argument("--skip-decode", action="store_true")
+    p.add_argument("--skip-quant", action="store_true", help="only the bf16 decode row (no int8/int4 rows)")
+    p.add_argument("--group-size", type=int, default=32, help="int4 group size of the quantized decode row")
+    p.add_argument("--decode-shape", choices=("8b", "1b"), default="8b",
+                   help="decode model: Llama 3.1 8B's shape (default) or Llama 3.2 1B's (untied output; compiles faster)")
     p.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = p.parse_args(argv)
     gpu = dict(batch=4, seq_len=2048, steps=10, warmup=3, prompt=512, new_tokens=128, decode_warmup=16, compile=True)

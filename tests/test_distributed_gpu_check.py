@@ -11,9 +11,12 @@ def test_gpu_check_cpu_smoke(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     print(r.stdout)
     got = json.loads((tmp_path / "gc.json").read_text())
-    for k in ("train_tokens_per_s", "train_mfu", "decode_tokens_per_s", "decode_bound_tokens_per_s", "decode_fraction"):
+    for k in ("train_tokens_per_s", "train_mfu", "decode_tokens_per_s", "decode_bound_tokens_per_s", "decode_fraction",
+              "decode_int8_tokens_per_s", "decode_int4_tokens_per_s", "decode_int8_fraction", "decode_int4_fraction"):
         assert got[k] > 0, (k, got)
-    assert "MFU" in r.stdout and "of the bound" in r.stdout
+    assert "MFU" in r.stdout and "of the bound" in r.stdout and "FAILED" not in r.stdout
+    # the quantized rows (chapter 16) read fewer bytes per token than bf16
+    assert got["decode_int4_bytes_per_token"] < got["decode_int8_bytes_per_token"] < got["decode_bytes_per_token"]
 
 def test_gpu_check_without_gpu_says_so():
     r = subprocess.run([sys.executable, "scripts/gpu_check.py", "--skip-train"], cwd=ROOT, capture_output=True, text=True,
