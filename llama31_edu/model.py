@@ -62,7 +62,7 @@ class ModelArgs:
             v = getattr(self, name)
             if v is None and name == "ffn_dim_multiplier": continue
             if not isinstance(v, Real) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
-                raise ValueError(f"ModelArgs.{name} must be a positive finite number, got {v!r}")
+                raise ValueError(f"ModelArgs.{name}={v!r} must be a positive finite number")
         if self.rope_high_freq_factor <= self.rope_low_freq_factor:
             raise ValueError(f"ModelArgs.rope_low_freq_factor={self.rope_low_freq_factor} must be below ModelArgs.rope_high_freq_factor="
                              f"{self.rope_high_freq_factor}: the scaling blends between them (Llama 3.1: 1.0 and 4.0)")
