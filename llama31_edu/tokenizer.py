@@ -13,11 +13,11 @@ import regex
 import tiktoken
 
 # %% auto #0
-__all__ = ['LLAMA3_PAT_STR', 'DATA_DIR', 'DEMO_CORPUS', 'DEMO_TOKENIZER', 'DEMO_VOCAB_RANKS', 'NUM_RESERVED_SPECIAL_TOKENS',
-           'TIKTOKEN_MAX_ENCODE_CHARS', 'MAX_NO_WHITESPACES_CHARS', 'SAMPLE_TEXTS', 'BUILTIN_QUERY_TOOLS', 'ROLES',
-           'train_bpe', 'BytePairEncoder', 'atomic_write', 'check_writable', 'save_tiktoken_bpe', 'load_tiktoken_bpe',
-           'special_token_names', 'default_model_path', 'split_long_runs', 'Tokenizer', 'encode_tool_call',
-           'ChatFormat', 'cli_main', 'check_exercise', 'solution']
+__all__ = ['LLAMA3_PAT_STR', 'DATA_DIR', 'DEMO_CORPUS', 'DEMO_TOKENIZER', 'DEMO_MODEL', 'DEMO_VOCAB_RANKS',
+           'NUM_RESERVED_SPECIAL_TOKENS', 'TIKTOKEN_MAX_ENCODE_CHARS', 'MAX_NO_WHITESPACES_CHARS', 'SAMPLE_TEXTS',
+           'BUILTIN_QUERY_TOOLS', 'ROLES', 'train_bpe', 'BytePairEncoder', 'atomic_write', 'check_writable',
+           'save_tiktoken_bpe', 'load_tiktoken_bpe', 'special_token_names', 'default_model_path', 'split_long_runs',
+           'Tokenizer', 'encode_tool_call', 'ChatFormat', 'cli_main', 'check_exercise', 'solution']
 
 # %% ../nbs/01_tokenizer.ipynb #8b08e449
 LLAMA3_PAT_STR = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
@@ -222,6 +222,8 @@ DEMO_CORPUS = DATA_DIR / "shakespeare.txt"
 "The demo corpus: twelve Shakespeare plays from Project Gutenberg, plain UTF-8."
 DEMO_TOKENIZER = DATA_DIR / "demo_tokenizer.model"
 "4,096 BPE ranks trained on `DEMO_CORPUS` (tiktoken format); with specials the vocabulary is 4,352."
+DEMO_MODEL = DATA_DIR / "demo_model"
+"The demo model trained by `make demo`, in Meta's format and bf16 (10 MB): the book's figures of a *trained* model use it."
 DEMO_VOCAB_RANKS = 4096
 
 # %% ../nbs/01_tokenizer.ipynb #84a1d31c
