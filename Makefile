@@ -1,5 +1,5 @@
 # The README's commands. Each one sets up .venv (once) and then does its job.
-.PHONY: setup demo test test-slow test-dist docs execute export clean-venv
+.PHONY: setup demo test test-slow test-dist docs execute export lab clean-venv
 setup:
 	@bash scripts/setup.sh
 demo: setup
@@ -16,5 +16,8 @@ execute: setup            # re-run every notebook in place so the stored outputs
 	bash scripts/execute_notebooks.sh
 docs: setup               # the book: nbs/ rendered as a static site in _site/ (open _site/index.html)
 	bash scripts/build_docs.sh
+lab: setup                # the notebooks in JupyterLab, with the project's environment as the kernel
+	.venv/bin/python -m ipykernel install --sys-prefix --name llama31-edu --display-name "llama31-edu (.venv)" >/dev/null
+	.venv/bin/jupyter lab --notebook-dir nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 clean-venv:
 	rm -rf .venv

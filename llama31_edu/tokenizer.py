@@ -17,7 +17,7 @@ __all__ = ['LLAMA3_PAT_STR', 'DATA_DIR', 'DEMO_CORPUS', 'DEMO_TOKENIZER', 'DEMO_
            'TIKTOKEN_MAX_ENCODE_CHARS', 'MAX_NO_WHITESPACES_CHARS', 'SAMPLE_TEXTS', 'BUILTIN_QUERY_TOOLS', 'ROLES',
            'train_bpe', 'BytePairEncoder', 'atomic_write', 'save_tiktoken_bpe', 'load_tiktoken_bpe',
            'special_token_names', 'default_model_path', 'split_long_runs', 'Tokenizer', 'encode_tool_call',
-           'ChatFormat', 'cli_main']
+           'ChatFormat', 'cli_main', 'check_exercise', 'solution']
 
 # %% ../nbs/01_tokenizer.ipynb #8b08e449
 LLAMA3_PAT_STR = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
@@ -433,3 +433,22 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(ids)} tokens ({t.model_path.name}, vocabulary {t.n_words:,})")
     for i in ids: print(f"{i:>7}  {t.token_bytes(i).decode('utf-8', 'replace')!r}")
     return 0
+
+# %% ../nbs/01_tokenizer.ipynb #ex01a002
+def check_exercise(check: Callable, answer, *, name: str | None = None) -> bool:
+    "Run an exercise's `check` on `answer` and print whether it is right and, if not, why. `check` returns None or the reason."
+    name = name or check.__name__.removeprefix("check_")
+    try: problem = check(answer)
+    except Exception as e: problem = f"your answer raised {type(e).__name__}: {e}"
+    print(f"{name}: " + ("right" if problem is None else f"not yet: {problem}"))
+    return problem is None
+
+def solution(chapter: str, name: str):
+    "The reference solution `name` of `chapter`'s exercises, from `nbs/solutions/<chapter>.py` in a checkout of the book."
+    import importlib.util
+    path = DATA_DIR.parent / "nbs" / "solutions" / f"{chapter}.py"
+    if not path.is_file(): raise FileNotFoundError(f"{path} not found: the solutions ship with the book's repository, not the package")
+    spec = importlib.util.spec_from_file_location(f"llama31_edu_solutions_{chapter}", path)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    if not hasattr(mod, name): raise AttributeError(f"{path} has no solution named {name!r}")
+    return getattr(mod, name)
