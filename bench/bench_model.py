@@ -12,39 +12,18 @@ import torch
 import torch.nn.functional as F
 from transformers import LlamaConfig, LlamaForCausalLM
 from llama31_edu.model import ModelArgs, Transformer, count_params
-from llama31_edu.layers import ffn_hidden_dim
-from llama31_edu.rope import permute_to_hf
+from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
 
 # ~20M parameters: 5 blocks of width 512, GQA 8 query / 4 kv heads, the demo vocabulary
 BENCH_ARGS = ModelArgs(dim=512, n_layers=5, n_heads=8, n_kv_heads=4, vocab_size=4352, multiple_of=256,
                        use_scaled_rope=True, max_seq_len=16384)
 
-def hf_model(args: ModelArgs, sd: dict) -> LlamaForCausalLM:
-    "A LlamaForCausalLM (SDPA attention) holding the same weights as our state dict `sd`."
-    rope = dict(rope_type="llama3", factor=args.rope_scale_factor, low_freq_factor=args.rope_low_freq_factor,
-                high_freq_factor=args.rope_high_freq_factor, original_max_position_embeddings=args.rope_original_max_seq_len)
-    kw = dict(vocab_size=args.vocab_size, hidden_size=args.dim, num_hidden_layers=args.n_layers,
-              num_attention_heads=args.n_heads, num_key_value_heads=args.n_kv_heads,
-              intermediate_size=ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier),
-              rms_norm_eps=args.norm_eps, max_position_embeddings=args.max_seq_len, tie_word_embeddings=False)
-    if hasattr(LlamaConfig(), "rope_parameters"): kw["rope_parameters"] = dict(rope_theta=args.rope_theta, **rope)
-    else: kw.update(rope_theta=args.rope_theta, rope_scaling=rope)
-    cfg = LlamaConfig(**kw)
+def hf_model(args: ModelArgs, model: Transformer) -> LlamaForCausalLM:
+    "A LlamaForCausalLM (SDPA attention) holding `model`'s weights, converted by chapter 6's `hf_state_dict`."
+    cfg = LlamaConfig(**args_to_hf_config(args))
     cfg._attn_implementation = "sdpa"
-    names = {"attention.wq": "self_attn.q_proj", "attention.wk": "self_attn.k_proj", "attention.wv": "self_attn.v_proj",
-             "attention.wo": "self_attn.o_proj", "feed_forward.w1": "mlp.gate_proj", "feed_forward.w2": "mlp.down_proj",
-             "feed_forward.w3": "mlp.up_proj", "attention_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm"}
-    hsd = {"model.embed_tokens.weight": sd["tok_embeddings.weight"], "model.norm.weight": sd["norm.weight"],
-           "lm_head.weight": sd["output.weight"]}
-    for k, v in sd.items():
-        if not k.startswith("layers."): continue
-        _, i, rest = k.split(".", 2)
-        mod = rest.rsplit(".", 1)[0]
-        if mod == "attention.wq": v = permute_to_hf(v, args.n_heads)
-        if mod == "attention.wk": v = permute_to_hf(v, args.n_kv_heads)
-        hsd[f"model.layers.{i}.{names[mod]}.weight"] = v
     hf = LlamaForCausalLM(cfg)
-    hf.load_state_dict(hsd, strict=False)
+    hf.load_state_dict(hf_state_dict(model), strict=True)
     return hf
 
 def main(argv=None):
@@ -58,7 +37,7 @@ def main(argv=None):
     torch.manual_seed(0)
     args = BENCH_ARGS
     ours = Transformer(args)
-    theirs = hf_model(args, ours.state_dict())
+    theirs = hf_model(args, ours)
     tokens = torch.randint(0, args.vocab_size, (a.batch, a.seq))
     targets = torch.randint(0, args.vocab_size, (a.batch, a.seq))
     n_tok = a.batch * a.seq

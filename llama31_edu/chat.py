@@ -13,13 +13,14 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .generate import check_vocab, generate_tokens, model_args, StreamDecoder
+from .generate import generate_tokens, model_args, StreamDecoder
+from .train import check_vocab, pick_device
 from .tokenizer import ChatFormat, Tokenizer, BUILTIN_QUERY_TOOLS, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
 
 # %% auto #0
 __all__ = ['DEMO_VOCAB', 'Reply', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call', 'Toolbox',
            'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request', 'ToolTurn', 'chat_with_tools',
-           'pick_device', 'load_tokenizer', 'resolve_ckpt', 'load_for_inference', 'generate_cli', 'chat_cli']
+           'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'load_for_inference', 'generate_cli', 'chat_cli']
 
 # %% ../nbs/10_chat.ipynb #95492f9a
 def _tokens(x) -> list[int]:
@@ -294,9 +295,9 @@ def chat_with_tools(conv: Conversation, toolbox: Toolbox, user_text: str, *, max
 # %% ../nbs/10_chat.ipynb #53d89080
 DEMO_VOCAB = DEMO_VOCAB_RANKS + NUM_RESERVED_SPECIAL_TOKENS   # 4,352: the demo tokenizer's ids
 
-def pick_device(device: str | None = None) -> tuple[torch.device, torch.dtype]:
-    "The device to run on and its dtype: bf16 on a GPU, fp32 on a CPU."
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+def device_and_dtype(device: str | None = None) -> tuple[torch.device, torch.dtype]:
+    "The device to run on (chapter 8's `pick_device`) and its dtype: bf16 on a GPU, fp32 on a CPU."
+    dev = pick_device(device)
     return dev, (torch.bfloat16 if dev.type == "cuda" else torch.float32)
 
 def load_tokenizer(ckpt: str | Path, vocab_size: int, path: str | Path | None = None) -> Tokenizer:
@@ -327,7 +328,7 @@ def load_for_inference(ckpt: str | Path, tokenizer: str | Path | None = None, de
     "Model (eval mode, bf16 on GPU) and a tokenizer with the same vocabulary, from a checkpoint directory."
     from llama31_edu.checkpoints import load_checkpoint
     ckpt = resolve_ckpt(ckpt)
-    dev, dtype = pick_device(device)
+    dev, dtype = device_and_dtype(device)
     model = load_checkpoint(ckpt, dtype=dtype, device=dev, max_seq_len=max_seq_len, max_batch_size=1).eval()
     tok = load_tokenizer(ckpt, model_args(model).vocab_size, tokenizer)
     check_vocab(model, tok)

@@ -16,11 +16,12 @@ from .layers import ffn_hidden_dim
 from .rope import permute_to_hf, permute_from_hf
 
 # %% auto #0
-__all__ = ['META_PARAMS', 'ROPE_EXTRAS', 'read_pth', 'open_safetensors', 'read_safetensors', 'atomic_dir', 'read_whole',
-           'check_state_dict', 'build_model', 'args_to_params', 'args_from_params', 'meta_shard_dim',
+__all__ = ['META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'OUR_MAX_SEQ_LEN', 'read_pth', 'open_safetensors', 'read_safetensors',
+           'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params', 'meta_shard_dim',
            'split_state_dict', 'merge_shards', 'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key',
-           'hf_to_meta_key', 'ffn_rule_for', 'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint',
-           'hf_state_dict', 'save_hf_checkpoint', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
+           'hf_to_meta_key', 'ffn_rule_for', 'max_position', 'args_to_hf_config', 'args_from_hf_config',
+           'load_hf_checkpoint', 'hf_state_dict', 'save_hf_checkpoint', 'checkpoint_format', 'load_checkpoint',
+           'convert_cli']
 
 # %% ../nbs/06_checkpoints.ipynb #30a828f7
 def _truncated(path, e, kind):
@@ -143,14 +144,6 @@ def args_to_params(args: ModelArgs) -> dict:
     d = asdict(args)
     return {k: d[k] for k in META_PARAMS + ROPE_EXTRAS}
 
-def args_from_params(params: dict, source="params.json", **overrides) -> ModelArgs:
-    "ModelArgs from a `params.json` dict; unknown keys are an error; `overrides` that are not None win."
-    known = {f.name for f in fields(ModelArgs)}
-    unknown = sorted(set(params) - known)
-    if unknown: raise ValueError(f"{source}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}. "
-                                 "Remove them, or use the params.json of a text-only Llama 3.x model.")
-    return ModelArgs(**{**params, **{k: v for k, v in overrides.items() if v is not None}})
-
 # %% ../nbs/06_checkpoints.ipynb #dec0e865
 def meta_shard_dim(key: str) -> int | None:
     "The dimension along which Meta's model-parallel ranks split `key`'s tensor (None: replicated on every rank)."
@@ -218,7 +211,7 @@ def load_meta_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None,
         params, files = json.loads(pj.read_text()), _meta_shard_files(ckpt_dir)
         return params, files, [read_pth(f) for f in files]
     params, files, shards = read_whole(ckpt_dir, read)
-    args = args_from_params(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)
+    args = ModelArgs.from_params_json(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)
     sd = merge_shards(shards, args, [f.name for f in files])
     del shards
     return build_model(args, sd, dtype=dtype, device=device, source=f"{ckpt_dir} ({len(files)} shard(s))")
@@ -266,19 +259,27 @@ def ffn_rule_for(dim: int, hidden: int) -> tuple[int, float | None]:
     f = (hidden + 0.5) / int(8 * dim / 3)                      # int(f * base) == hidden exactly, rounded to 1
     return 1, f
 
+LLAMA31_CONTEXT = 131_072          # Llama 3.1's context length: `max_position_embeddings` in Meta's published configs
+OUR_MAX_SEQ_LEN = "llama31_edu_max_seq_len"   # our ModelArgs.max_seq_len, when it differs from that
+
+def max_position(args: ModelArgs) -> int:
+    "`max_position_embeddings` for `args`: Llama 3.1's 131,072 with its RoPE scaling (never below `original_max_position_embeddings`), else `max_seq_len`."
+    return max(args.max_seq_len, LLAMA31_CONTEXT) if args.use_scaled_rope else args.max_seq_len
+
 def args_to_hf_config(args: ModelArgs, *, dtype=torch.float32, tie_word_embeddings=False, bos_token_id=None, eos_token_id=None) -> dict:
     "The `config.json` dict of `args`, with `rope_scaling` as Llama 3.1's config on the Hub writes it."
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": args.dim,
            "intermediate_size": ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier),
            "num_hidden_layers": args.n_layers, "num_attention_heads": args.n_heads, "num_key_value_heads": args.n_kv_heads,
            "head_dim": args.dim // args.n_heads, "vocab_size": args.vocab_size, "rms_norm_eps": args.norm_eps,
-           "rope_theta": float(args.rope_theta), "rope_scaling": None, "max_position_embeddings": args.max_seq_len,
+           "rope_theta": float(args.rope_theta), "rope_scaling": None, "max_position_embeddings": max_position(args),
            "hidden_act": "silu", "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": tie_word_embeddings,
            "torch_dtype": str(dtype).removeprefix("torch.")}
     if args.use_scaled_rope:
         cfg["rope_scaling"] = {"rope_type": "llama3", "factor": float(args.rope_scale_factor),
                                "low_freq_factor": float(args.rope_low_freq_factor), "high_freq_factor": float(args.rope_high_freq_factor),
                                "original_max_position_embeddings": int(args.rope_original_max_seq_len)}
+    if cfg["max_position_embeddings"] != args.max_seq_len: cfg[OUR_MAX_SEQ_LEN] = args.max_seq_len
     if bos_token_id is not None: cfg["bos_token_id"] = bos_token_id
     if eos_token_id is not None: cfg["eos_token_id"] = eos_token_id
     return cfg
@@ -300,7 +301,7 @@ def args_from_hf_config(cfg: dict, source="config.json", **overrides) -> ModelAr
     a = dict(dim=dim, n_layers=cfg["num_hidden_layers"], n_heads=nh, n_kv_heads=cfg.get("num_key_value_heads") or nh,
              vocab_size=cfg["vocab_size"], multiple_of=multiple_of, ffn_dim_multiplier=ffn_mult,
              norm_eps=cfg.get("rms_norm_eps", 1e-6), rope_theta=float(rope.get("rope_theta", cfg.get("rope_theta", 10000.0))),
-             use_scaled_rope=rtype == "llama3", max_seq_len=cfg.get("max_position_embeddings", 2048))
+             use_scaled_rope=rtype == "llama3", max_seq_len=cfg.get(OUR_MAX_SEQ_LEN) or cfg.get("max_position_embeddings", 2048))
     if rtype == "llama3":
         a.update(rope_scale_factor=float(rope["factor"]), rope_low_freq_factor=float(rope["low_freq_factor"]),
                  rope_high_freq_factor=float(rope["high_freq_factor"]),

@@ -7,14 +7,14 @@ from __future__ import annotations
 import importlib, sys
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'main', 'demo']
+__all__ = ['SUBCOMMANDS', 'main']
 
 # %% ../nbs/17_cli.ipynb #28d86e33
 SUBCOMMANDS = {
     # name: ("module:function", one-line help)
-    "demo":     ("llama31_edu.cli:demo",              "train the demo model on data/ and print samples"),
+    "demo":     ("llama31_edu.distributed:demo_main", "train the demo model on data/ and print samples"),
     "tokenize": ("llama31_edu.tokenizer:cli_main",    "split text into Llama 3 tokens and show them"),
-    "train":    ("llama31_edu.train:cli_main",        "train a model (run under torchrun for DDP/FSDP)"),
+    "train":    ("llama31_edu.distributed:cli_main",  "train a model (run under torchrun for DDP/FSDP)"),
     "generate": ("llama31_edu.chat:generate_cli",     "complete a prompt from a checkpoint"),
     "chat":     ("llama31_edu.chat:chat_cli",         "chat with a checkpoint (Llama 3.1 chat format)"),
     "convert":  ("llama31_edu.checkpoints:convert_cli", "convert a checkpoint between Meta's and Hugging Face's formats"),
@@ -53,19 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         from torch.distributed.elastic.multiprocessing.errors import record
         fn = record(fn)
     return fn(rest) or 0
-
-# %% ../nbs/17_cli.ipynb #a82127c6
-def demo(argv: list[str] | None = None) -> int:
-    "The README's first command: train the demo model and sample from it (falls back to the tokenizer tour)."
-    try: from llama31_edu.train import demo_main
-    except ImportError: demo_main = None
-    if demo_main is not None: return demo_main(argv or [])
-    from llama31_edu.tokenizer import Tokenizer
-    tok = Tokenizer()
-    for text in ["Hello, world!", "Bonjour le monde", "नमस्ते दुनिया", "สวัสดีชาวโลก"]:
-        ids = tok.encode(text, bos=True, eos=False)
-        print(f"{text!r:28} -> {ids}")
-    return 0
 
 # %% ../nbs/17_cli.ipynb #94a21ef5
 #| eval: false

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .tokenizer import atomic_write
+
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'FORMAT_VERSION', 'DEFAULT_CACHE_DIR', 'source_files', 'read_utf8', 'split_documents',
            'split_train_val', 'source_hash', 'TokenData', 'prepare_data', 'load_data', 'WindowSampler', 'val_batches']
@@ -60,6 +62,8 @@ def split_train_val(docs: list[str], val_fraction: float = 0.1) -> tuple[list[st
             if at > 0 and d[at - 1] != "\n":              # move the cut to the start of its line,
                 nl = d.rfind("\n", 0, at)                 # or, in a first line, to the next line break
                 at = nl + 1 if nl != -1 else (d.find("\n", at) + 1 or at)
+                if not d[at:].strip():                    # a text of one line: cut inside it, after a space
+                    at = d.rfind(" ", 0, cut - seen) + 1 or cut - seen
             head, tail = d[:at], d[at:]
             train, val = docs[:i] + ([head] if head.strip() else []), ([tail] if tail.strip() else []) + docs[i+1:]
             return train, val
@@ -77,12 +81,6 @@ def source_hash(files: list[Path], root: Path | None = None) -> str:
         name = str(f.relative_to(root)) if root is not None and root.is_dir() else f.name
         h.update(name.encode() + b"\0"); h.update(f.read_bytes()); h.update(b"\0")
     return h.hexdigest()
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        write(f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 @dataclass
 class TokenData:
@@ -130,11 +128,11 @@ def prepare_data(text: str | Path, tokenizer, *, cache_dir: str | Path | None = 
         ids = _encode_docs(part, tokenizer)
         if ids.size and int(ids.max()) >= tokenizer.n_words:
             raise ValueError(f"tokenizer produced id {int(ids.max())} >= its n_words={tokenizer.n_words}")
-        _atomic_write_bytes(d / f"{name}.bin", lambda f: f.write(ids.tobytes()))
+        atomic_write(d / f"{name}.bin", ids.tobytes())
         splits[name] = dict(file=f"{name}.bin", tokens=int(ids.size), chars=sum(map(len, part)), docs=len(part))
     meta = dict(expect, source=[str(f) for f in files], n_docs=len(docs), bos_id=int(tokenizer.bos_id),
                 eos_id=int(tokenizer.eos_id), dtype="uint32", splits=splits, built_seconds=round(time.time() - t0, 3))
-    _atomic_write_bytes(d / "meta.json", lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    atomic_write(d / "meta.json", json.dumps(meta, indent=1))
     if verbose: print(f"tokenised {root} -> {d} ({splits['train']['tokens']:,} train + {splits['val']['tokens']:,} val tokens, {meta['built_seconds']:.1f}s)")
     return load_data(d, expect=expect)
 
@@ -151,6 +149,9 @@ def load_data(d: str | Path, expect: dict | None = None) -> TokenData:
         size = f.stat().st_size if f.exists() else -1
         if size != 4 * s["tokens"]: raise ValueError(f"{f}: holds {size} bytes, metadata says {s['tokens']} uint32 tokens")
         arrays[name] = np.memmap(f, dtype=np.uint32, mode="r") if s["tokens"] else np.zeros(0, np.uint32)
+        top = int(arrays[name].max()) if s["tokens"] else -1    # an id past the vocabulary would index past the embedding
+        if top >= meta["n_words"]: raise ValueError(f"{f}: holds token id {top} >= the tokenizer's {meta['n_words']} ids "
+                                                    f"(a damaged cache; delete {d} to rebuild it)")
     return TokenData(d, meta, arrays["train"], arrays["val"])
 
 # %% ../nbs/07_data.ipynb #c2fb7d23

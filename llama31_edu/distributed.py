@@ -5,42 +5,56 @@
 # %% ../nbs/11_distributed.ipynb #2e8b4c52
 from __future__ import annotations
 import argparse, contextlib, datetime, json, os, shutil, socket, sys, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 
+from .tokenizer import atomic_write
 from .model import ModelArgs, Transformer, TransformerBlock
+from .checkpoints import load_checkpoint
+from .train import (STRATEGIES, RunEnv, OneFileCheckpointer, TrainConfig, DEMO_CONFIG, prepare_blocks, pick_device,
+                               micro_batch_size, record_latest, cli_main as train_cli)
+from .generate import generate
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DistEnv', 'check_strategy',
-           'init_distributed', 'free_port', 'one_rank_env', 'barrier', 'all_reduce_mean', 'destroy', 'micro_batch_size',
-           'shard_batch', 'parallelize', 'unwrap', 'no_sync', 'clip_grad_norm_', 'is_distributed_checkpoint',
-           'save_distributed_checkpoint', 'load_distributed_checkpoint', 'full_model_state_dict', 'training_memory_gb',
-           'selfcheck_main']
+__all__ = ['TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DEMO_PROMPTS', 'DistEnv', 'check_strategy',
+           'init_distributed', 'free_port', 'one_rank_env', 'shard_batch', 'parallelize', 'unwrap', 'no_sync',
+           'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint', 'load_distributed_checkpoint',
+           'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb', 'print_samples', 'cli_main',
+           'demo_main']
 
 # %% ../nbs/11_distributed.ipynb #2af3776e
-STRATEGIES = ("single", "ddp", "fsdp")
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 LAUNCH_HINT = "torchrun --nproc_per_node N -m llama31_edu.cli train --strategy {strategy} ..."
+_OPS = {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX}
 
 @dataclass(frozen=True)
-class DistEnv:
-    "Where this process sits in the job: strategy, rank of world_size, device, backend (None: no process group)."
-    strategy: str = "single"
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    backend: str | None = None
-    @property
-    def is_main(self) -> bool: return self.rank == 0
-    @property
-    def is_distributed(self) -> bool: return self.backend is not None
+class DistEnv(RunEnv):
+    "Chapter 8's `RunEnv` for a process group: collectives, DDP/FSDP2 wrapping, sharded checkpoints, gathered weights."
+    def all_reduce(self, x: torch.Tensor, op: str = "sum") -> torch.Tensor:
+        if not self.is_distributed: return x
+        t = x.detach().clone().to(self.device)
+        dist.all_reduce(t, op=_OPS[op])
+        return t
+    def barrier(self) -> None:
+        if self.is_distributed: dist.barrier()
+    def wrap(self, model: nn.Module, *, mixed_precision: bool = False, activation_checkpointing: bool = False,
+             compile: bool = False) -> nn.Module:
+        return parallelize(model, self, mixed_precision=mixed_precision, activation_checkpointing=activation_checkpointing,
+                           compile=compile)
+    def no_sync(self, model: nn.Module, enabled: bool = True): return no_sync(model, enabled)
+    def clip_grad_norm_(self, model: nn.Module, max_norm: float) -> torch.Tensor: return clip_grad_norm_(model, max_norm)
+    def checkpointer(self) -> "ShardedCheckpointer": return ShardedCheckpointer(self)
+    def full_state_dict(self, model: nn.Module) -> dict:
+        if not self.is_distributed: return super().full_state_dict(unwrap(model))
+        return full_model_state_dict(model, self)
+    def close(self) -> None:
+        "Leave the process group (safe to call twice, or without one)."
+        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 def check_strategy(strategy: str) -> str:
     "`strategy` itself, or a ValueError that lists the choices."
@@ -49,30 +63,29 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 # %% ../nbs/11_distributed.ipynb #4607d3cb
-def init_distributed(strategy: str = "single", *, timeout_s: float = 600.0) -> DistEnv:
+def init_distributed(strategy: str = "single", device: str = "auto", *, timeout_s: float = 600.0) -> DistEnv:
     "Join the process group torchrun prepared (ddp, fsdp), or describe the one process we are (single)."
     check_strategy(strategy)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    cuda = torch.cuda.is_available()
     if strategy == "single":
         if world > 1:
             raise ValueError(f"--strategy single under torchrun with WORLD_SIZE={world} would train {world} independent "
                              f"copies into one output directory: pass --strategy ddp or --strategy fsdp")
-        return DistEnv("single", device=torch.device("cuda", 0) if cuda else torch.device("cpu"))
+        return DistEnv("single", device=pick_device(device))
     missing = [v for v in TORCHRUN_VARS if v not in os.environ]
     if missing:
         raise RuntimeError(f"--strategy {strategy} needs the environment torchrun sets (missing {', '.join(missing)}): "
                            f"launch with `{LAUNCH_HINT.format(strategy=strategy)}`")
     rank, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
+    cuda = pick_device(device).type == "cuda"          # --device cpu keeps a GPU machine's ranks on gloo
     if cuda:
-        device, backend = torch.device("cuda", local_rank), "nccl"
-        torch.cuda.set_device(device)
+        dev, backend = torch.device("cuda", local_rank), "nccl"
+        torch.cuda.set_device(dev)
     else:
-        device, backend = torch.device("cpu"), "gloo"
+        dev, backend = torch.device("cpu"), "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s),
-                                **({"device_id": device} if cuda else {}))
-    return DistEnv(strategy, rank, world, local_rank, device, backend)
+        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s), **({"device_id": dev} if cuda else {}))
+    return DistEnv(strategy, rank, world, local_rank, dev, backend)
 
 # %% ../nbs/11_distributed.ipynb #16b2aec7
 def free_port() -> int:
@@ -85,57 +98,21 @@ def one_rank_env() -> dict[str, str]:
     want = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
     return {k: v for k, v in want.items() if k not in os.environ}
 
-# %% ../nbs/11_distributed.ipynb #1c49b3af
-def barrier(env: DistEnv) -> None:
-    "Wait until every rank got here."
-    if env.is_distributed: dist.barrier()
-
-def all_reduce_mean(x, env: DistEnv):
-    "The mean of a float or tensor over all ranks (a new value; the input is untouched)."
-    if not env.is_distributed: return x
-    t = (x.detach().clone() if torch.is_tensor(x) else torch.tensor(float(x), dtype=torch.float64)).to(env.device)
-    dist.all_reduce(t, op=dist.ReduceOp.SUM)
-    t /= env.world_size
-    return t if torch.is_tensor(x) else t.item()
-
-def destroy(env: DistEnv | None = None) -> None:
-    "Leave the process group (safe to call twice, or without one)."
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
-
 # %% ../nbs/11_distributed.ipynb #00d32841
-def micro_batch_size(global_batch: int, env: DistEnv, grad_accum: int = 1) -> int:
-    "The rows per rank and micro-step: global batch ÷ (world size × gradient accumulation), which must divide."
-    per = env.world_size * grad_accum
-    if global_batch < 1 or global_batch % per:
-        raise ValueError(f"global batch {global_batch} is not divisible by world size {env.world_size} × gradient "
-                         f"accumulation {grad_accum} = {per}: choose a global batch that is a multiple of {per}")
-    return global_batch // per
-
-def shard_batch(x: torch.Tensor, env: DistEnv) -> torch.Tensor:
-    "This rank's rows of a global batch (rank r of W gets rows r·B/W … (r+1)·B/W − 1)."
+def shard_batch(x: torch.Tensor, env: RunEnv) -> torch.Tensor:
+    "This rank's rows of a global batch (rank r of W gets rows r·B/W … (r+1)·B/W − 1); chapter 8's `micro_batch_size`."
     n = micro_batch_size(x.shape[0], env)
     return x[env.rank * n:(env.rank + 1) * n]
 
 # %% ../nbs/11_distributed.ipynb #da2a3c82
-def _recompute_in_backward(forward):
-    "A block forward that stores only its inputs and recomputes the rest during backward."
-    from torch.utils.checkpoint import checkpoint
-    def forward_with_recompute(*args, **kwargs):
-        if not torch.is_grad_enabled(): return forward(*args, **kwargs)   # generation: nothing to save
-        return checkpoint(forward, *args, use_reentrant=False, **kwargs)
-    return forward_with_recompute
-
-def parallelize(model: nn.Module, env: DistEnv, *, mixed_precision: bool, activation_checkpointing: bool = False,
+def parallelize(model: nn.Module, env: RunEnv, *, mixed_precision: bool, activation_checkpointing: bool = False,
                 compile: bool = False, block_type: type = TransformerBlock) -> nn.Module:
     "Move `model` to `env.device` and wrap it for `env.strategy`: per block checkpointing, compile, then DDP or FSDP2."
     check_strategy(env.strategy)
-    blocks = [m for m in model.modules() if isinstance(m, block_type)]
+    model.to(env.device)
+    blocks = prepare_blocks(model, activation_checkpointing=activation_checkpointing, compile=compile, block_type=block_type)
     if env.strategy == "fsdp" and not blocks:
         raise ValueError(f"parallelize: the model has no {block_type.__name__} to shard (pass block_type=...)")
-    model.to(env.device)
-    for block in blocks:
-        if activation_checkpointing: block.forward = _recompute_in_backward(block.forward)
-        if compile: block.compile()
     if env.strategy == "single": return model
     if env.strategy == "ddp":
         return nn.parallel.DistributedDataParallel(model, device_ids=[env.device.index] if env.device.type == "cuda" else None)
@@ -192,57 +169,76 @@ def is_distributed_checkpoint(path) -> bool:
     "Whether `path` is a directory written by `save_distributed_checkpoint` (DCP's `.metadata` inside)."
     return (Path(path) / ".metadata").is_file()
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    part = path.with_name(path.name + ".part")
-    torch.save(obj, part)
-    os.replace(part, path)
-
-def save_distributed_checkpoint(path, model: nn.Module, optimizer, extra: dict, env: DistEnv) -> Path:
+def save_distributed_checkpoint(path, model: nn.Module, optimizer, extra: dict, env: RunEnv, *, frozen: bool = True) -> Path:
     "Every rank writes its shards of model and optimizer to directory `path`; rank 0 adds `extra`. All ranks must call."
     import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict
+    from torch.distributed.checkpoint.state_dict import get_state_dict, StateDictOptions
     path = Path(path)
     tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
     if env.is_main:
         if tmp.exists(): shutil.rmtree(tmp)          # debris of a run killed mid-write
         tmp.mkdir(parents=True)
-    barrier(env)
-    model_sd, optim_sd = get_state_dict(model, optimizer)
-    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=tmp, no_dist=not env.is_distributed)
-    if env.is_main: _atomic_torch_save(extra, tmp / EXTRA_FILE)
-    barrier(env)                                     # every shard is on disk before anyone publishes
+    env.barrier()
+    model_sd, optim_sd = get_state_dict(model, optimizer, options=StateDictOptions(ignore_frozen_params=not frozen))
+    try:
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=tmp, no_dist=not env.is_distributed)
+        if env.is_main: atomic_write(tmp / EXTRA_FILE, lambda f: torch.save(extra, f))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)       # a full disk: no half-written shards left holding the space
+        raise
+    env.barrier()                                    # every shard is on disk before anyone publishes
     if env.is_main:
         # A directory cannot be replaced in one step: move the previous one aside, publish, then delete it.
         if old.exists(): shutil.rmtree(old)
         if path.exists(): os.replace(path, old)
         os.replace(tmp, path)
         if old.exists(): shutil.rmtree(old)
-    barrier(env)
+    env.barrier()
     return path
 
-def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: DistEnv) -> dict:
+# %% ../nbs/11_distributed.ipynb #892df842
+def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: RunEnv) -> dict:
     "Load a `save_distributed_checkpoint` directory, written at any world size, into this model and optimizer; returns `extra`."
     import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict, StateDictOptions
     path = Path(path)
     if not is_distributed_checkpoint(path):
         old = path.with_name(f".{path.name}.old")
         if is_distributed_checkpoint(old): path = old   # killed between the two renames of a save
         else: raise FileNotFoundError(f"{path} is not a distributed checkpoint (no {path / '.metadata'}): pass the "
                                       f"directory that save_distributed_checkpoint wrote")
-    model_sd, optim_sd = get_state_dict(model, optimizer)
+    frozen = any(not p.requires_grad for p in model.parameters())   # saved without them? then load without them
+    opts = StateDictOptions(ignore_frozen_params=frozen)
+    model_sd, optim_sd = get_state_dict(model, optimizer, options=opts)
     state = {"model": model_sd, "optim": optim_sd}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*assuming the intent is to load in a single process")
         dcp.load(state, checkpoint_id=path, planner=_WeightsOnlyLoadPlanner(), no_dist=not env.is_distributed)
-    set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
+    set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"], options=opts)
     return torch.load(path / EXTRA_FILE, weights_only=True, map_location="cpu")
 
-def full_model_state_dict(model: nn.Module, env: DistEnv) -> dict:
+def full_model_state_dict(model: nn.Module, env: RunEnv) -> dict:
     "The whole model's weights gathered on rank 0, on CPU, under Meta's key names (an empty dict on other ranks)."
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
     sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     return sd if env.is_main else {}
+
+# %% ../nbs/11_distributed.ipynb #324afdc2
+class ShardedCheckpointer(OneFileCheckpointer):
+    "`checkpoint/` written by every rank (one file, chapter 8's, without a process group); loads either kind."
+    folder = "checkpoint"
+    def save(self, out: Path, model: nn.Module, optimizer, extra: dict, *, frozen: bool = True) -> Path:
+        if not self.env.is_distributed: return super().save(out, unwrap(model), optimizer, extra, frozen=frozen)
+        path = save_distributed_checkpoint(Path(out) / self.folder, model, optimizer, extra, self.env, frozen=frozen)
+        if self.env.is_main: record_latest(out, path, extra["step"])
+        return path
+
+    def load(self, path: Path, model: nn.Module, optimizer) -> dict:
+        if Path(path).is_dir(): return load_distributed_checkpoint(path, model, optimizer, self.env)
+        if self.env.strategy == "fsdp":
+            raise ValueError(f"--resume: {path} was written by one process (or DDP); resume it with --strategy single "
+                             f"or ddp, or start a new run")
+        return super().load(path, unwrap(model), optimizer)
 
 # %% ../nbs/11_distributed.ipynb #d2cb5b60
 BYTES_PER_PARAM = 16     # fp32 weights + fp32 grads + AdamW m and v (mixed precision keeps bf16 copies only transiently)
@@ -253,60 +249,32 @@ def training_memory_gb(n_params: int, n_gpus: int = 1, strategy: str = "fsdp", b
     if strategy != "fsdp": return BYTES_PER_PARAM * n_params / 1e9
     return (BYTES_PER_PARAM * n_params / n_gpus + 2 * 2 * block_params) / 1e9   # + two gathered bf16 blocks
 
-# %% ../nbs/11_distributed.ipynb #3d4dec61
-def selfcheck_main(argv: list[str] | None = None) -> int:
-    "`[torchrun ...] python -m llama31_edu.distributed`: join, all-reduce, and train the tiny model a few steps."
-    p = argparse.ArgumentParser(prog="python -m llama31_edu.distributed", description=selfcheck_main.__doc__)
-    p.add_argument("--strategy", default="fsdp", help="single | ddp | fsdp")
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--global-batch", type=int, default=8)
-    p.add_argument("--seq-len", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--activation-checkpointing", action="store_true")
-    p.add_argument("--ckpt", type=Path, help="checkpoint directory (saved every --save-every steps)")
-    p.add_argument("--save-every", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="start from --ckpt")
-    p.add_argument("--out", type=Path, help="rank 0 writes OUT.json (losses) and OUT.pt (final weights)")
-    a = p.parse_args(argv)
-    env = init_distributed(a.strategy)
-    try:
-        micro = micro_batch_size(a.global_batch, env)
-        ones = all_reduce_mean(torch.ones(()), env)
-        print(f"rank {env.rank}/{env.world_size} local_rank {env.local_rank} device {env.device} backend {env.backend} "
-              f"all_reduce_mean(1) = {float(ones):g} micro-batch {micro}", flush=True)
-        torch.manual_seed(a.seed)     # same seed on every rank: same initial weights
-        margs = ModelArgs.from_preset("tiny", max_seq_len=max(a.seq_len, 16))
-        model = parallelize(Transformer(margs), env, mixed_precision=False,
-                            activation_checkpointing=a.activation_checkpointing)
-        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.1)
-        start, losses = 0, []
-        if a.resume:
-            start = load_distributed_checkpoint(a.ckpt, model, opt, env)["step"]
-        for step in range(start, a.steps):
-            g = torch.Generator().manual_seed(a.seed * 100003 + step)   # the global batch of this step
-            # 64 distinct tokens of the 512: a distribution the model can learn in a few steps, so the loss falls
-            x = shard_batch(torch.randint(0, 64, (a.global_batch, a.seq_len + 1), generator=g), env)
-            loss = F.cross_entropy(model(x[:, :-1].to(env.device)).flatten(0, 1), x[:, 1:].flatten().to(env.device))
-            loss.backward()
-            clip_grad_norm_(model, 1.0)
-            opt.step(); opt.zero_grad(set_to_none=True)
-            losses.append(all_reduce_mean(loss.item(), env))
-            if env.is_main: print(f"step {step + 1} loss {losses[-1]:.7f}", flush=True)
-            if a.ckpt and a.save_every and (step + 1) % a.save_every == 0:
-                save_distributed_checkpoint(a.ckpt, model, opt, {"step": step + 1}, env)
-        sd = full_model_state_dict(model, env)
-        if env.is_main and a.out:
-            a.out.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_torch_save(sd, a.out.with_suffix(".pt"))
-            a.out.with_suffix(".json").write_text(json.dumps({"start": start, "losses": losses, "world_size": env.world_size}))
-    finally:
-        destroy(env)
-    return 0
+# %% ../nbs/11_distributed.ipynb #3d501c40
+DEMO_PROMPTS = ("ROMEO:", "To be, or not", "The king", "")
 
-# %% ../nbs/11_distributed.ipynb #c650ada2
-#| eval: false
-# `python -m llama31_edu.distributed` (under torchrun or not); not when this notebook itself runs in a kernel.
-if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    from torch.distributed.elastic.multiprocessing.errors import record
-    sys.exit(record(selfcheck_main)())
+def print_samples(model: Transformer, tokenizer, n: int = 3, max_new_tokens: int = 80, seed: int = 0) -> list[str]:
+    "Print `n` samples from the demo prompts, with chapter 9's `generate` (KV cache, batched)."
+    prompts = list(DEMO_PROMPTS[:n])
+    ids = [tokenizer.encode(p, bos=True, eos=False) for p in prompts]
+    max_new_tokens = min(max_new_tokens, model.args.max_seq_len - max(map(len, ids)))   # the KV cache's length
+    new = generate(model, ids, max_new_tokens, temperature=0.8, top_k=50, stop_tokens=list(tokenizer.stop_tokens), seed=seed)
+    texts = [p + tokenizer.decode(t) for p, t in zip(prompts, new)]
+    for i, (p, txt) in enumerate(zip(prompts, texts)):
+        print(f"--- sample {i + 1} (prompt {p!r}) ---\n{txt.strip()}\n", flush=True)
+    return texts
+
+def _samples(a, cfg: TrainConfig, out: Path, tokenizer) -> None:
+    if a.samples > 0:
+        model = load_checkpoint(out / "model", max_seq_len=cfg.seq_len or None)
+        print_samples(model, tokenizer, a.samples, seed=cfg.seed)
+
+def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu train") -> int:
+    "`llama31-edu train`: chapter 8's command with this chapter's environments, then samples. Returns the exit status."
+    return train_cli(argv, defaults=defaults, prog=prog, make_env=init_distributed, after=_samples)
+
+def demo_main(argv: list[str] | None = None) -> int:
+    "`llama31-edu demo`: train the demo preset on data/ within a few minutes and print samples."
+    argv = list(argv or [])
+    if not any(x == "--out" or x.startswith("--out=") for x in argv):
+        argv += ["--out", f"runs/demo-{datetime.datetime.now():%Y%m%d-%H%M%S}"]
+    return cli_main(argv, defaults=DEMO_CONFIG, prog="llama31-edu demo")

@@ -9,9 +9,11 @@ from typing import Iterator, Sequence
 
 import torch
 
+from .train import check_vocab   # chapter 8: the model's vocabulary must equal the tokenizer's
+
 # %% auto #0
 __all__ = ['logits_to_probs', 'sample_next', 'model_args', 'check_request', 'generate_tokens', 'decode_step', 'generate',
-           'token_bytes', 'StreamDecoder', 'check_vocab', 'stream_generate', 'compiled_decode_step']
+           'token_bytes', 'StreamDecoder', 'stream_generate', 'compiled_decode_step']
 
 # %% ../nbs/09_generate.ipynb #7e7f8a74
 def logits_to_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -179,13 +181,6 @@ class StreamDecoder:
         return self._utf8.decode(b"", final=True)
 
 # %% ../nbs/09_generate.ipynb #c7e2b66b
-def check_vocab(model, tokenizer) -> None:
-    "Refuse a model whose vocabulary size differs from the tokenizer's (they were not trained together)."
-    v, n = model_args(model).vocab_size, tokenizer.n_words
-    if v != n:
-        raise ValueError(f"the checkpoint's vocab_size is {v} but the tokenizer has {n} tokens: "
-                         "load the tokenizer this checkpoint was trained with (--tokenizer PATH)")
-
 def stream_generate(model, tokenizer, prompt_tokens: Sequence[int], max_new_tokens: int, *, temperature: float = 0.0,
                     top_p: float = 1.0, top_k: int = 0, stop_tokens: Sequence[int] | None = None, seed: int | None = None,
                     use_cache: bool = True, compile: bool = False) -> Iterator[str]:

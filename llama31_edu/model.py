@@ -53,18 +53,19 @@ class ModelArgs:
     def head_dim(self) -> int: return self.dim // self.n_heads
 
     @classmethod
-    def from_params_json(cls, path_or_dict, **overrides) -> "ModelArgs":
-        "Build from Meta's `params.json` (a path or a dict); unknown keys are an error, named."
-        if isinstance(path_or_dict, dict): d, src = dict(path_or_dict), "params"
+    def from_params_json(cls, path_or_dict, source: str | None = None, **overrides) -> "ModelArgs":
+        "Build from Meta's `params.json` (a path or a dict; `source` names it in errors); unknown keys are an error, named; `overrides` that are not None win."
+        if isinstance(path_or_dict, dict): d, src = dict(path_or_dict), source or "params"
         else:
             path = Path(path_or_dict)
             if path.is_dir(): path = path / "params.json"
             if not path.exists(): raise FileNotFoundError(f"{path} not found: expected Meta's params.json")
             d, src = json.loads(path.read_text()), str(path)
-        d.update(overrides)
+        d.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
-        if unknown: raise ValueError(f"{src}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}")
+        if unknown: raise ValueError(f"{src}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}. "
+                                     "Remove them, or use the params.json of a text-only Llama 3.x model.")
         return cls(**d)
 
     @classmethod

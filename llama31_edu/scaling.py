@@ -8,11 +8,12 @@ import argparse, math
 from dataclasses import replace
 from .model import ModelArgs, PRESETS, count_params, kv_cache_bytes_per_token
 from .layers import ffn_hidden_dim
+from .train import H100_BF16_FLOPS, matmul_params, flops_per_token   # chapter 8's formula and peak
 
 # %% auto #0
-__all__ = ['MODELS', 'CARD', 'PAPER', 'H100_BF16_FLOPS', 'H100_BYTES', 'BITS', 'param_breakdown', 'n_params', 'matmul_params',
-           'train_flops', 'gpu_hours', 'implied_mfu', 'training_table', 'format_table', 'energy_table', 'weight_bytes',
-           'kv_bytes', 'gpus_needed', 'inference_table', 'cli_main']
+__all__ = ['MODELS', 'CARD', 'PAPER', 'H100_BYTES', 'BITS', 'param_breakdown', 'n_params', 'train_flops', 'gpu_hours',
+           'implied_mfu', 'training_table', 'format_table', 'energy_table', 'weight_bytes', 'kv_bytes', 'gpus_needed',
+           'inference_table', 'cli_main']
 
 # %% ../nbs/12_scaling.ipynb #d1f737d6
 MODELS = ("llama3.1-8b", "llama3.1-70b", "llama3.1-405b")  # preset names of chapter 5
@@ -29,7 +30,6 @@ CARD = {  # Llama 3.1 model card (Hardware and Software section)
 PAPER = {  # The Llama 3 Herd of Models (arXiv:2407.21783)
     "flops_405b": 3.8e25, "tokens_405b": 15.6e12, "seq_len": 8192, "mfu_range": (0.38, 0.43),
 }
-H100_BF16_FLOPS = 989e12   # dense BF16 tensor-core peak, FLOP/s (NVIDIA H100 SXM datasheet)
 H100_BYTES = 80e9          # HBM per GPU
 
 # %% ../nbs/12_scaling.ipynb #53f5ec57
@@ -53,17 +53,12 @@ def n_params(args: ModelArgs | str) -> int:
     return _N_PARAMS[repr(a)]
 
 # %% ../nbs/12_scaling.ipynb #2421cbe5
-def matmul_params(args: ModelArgs | str) -> int:
-    "Parameters that take part in matrix products: everything but the embedding table."
-    a = ModelArgs.from_preset(args) if isinstance(args, str) else args
-    return n_params(a) - a.vocab_size * a.dim
-
 def train_flops(args: ModelArgs | str, tokens: float, seq_len: int | None = 8192) -> dict[str, float]:
-    "Training FLOPs: `dense` = 6·N·D, `attention` = 12·L·T·d·D (0 if `seq_len` is None), and their `total`."
+    "Training FLOPs (chapter 8's `flops_per_token` x D): `dense` = 6·N·D, `attention` = 12·L·T·d·D (0 if `seq_len` is None), and their `total`."
     a = ModelArgs.from_preset(args) if isinstance(args, str) else args
     if tokens <= 0: raise ValueError(f"train_flops: tokens must be positive, got {tokens}")
-    dense = 6 * matmul_params(a) * tokens
-    attention = 0.0 if seq_len is None else 12 * a.n_layers * seq_len * a.dim * tokens
+    dense = flops_per_token(a, 0) * tokens
+    attention = flops_per_token(a, seq_len or 0) * tokens - dense
     return {"dense": dense, "attention": attention, "total": dense + attention}
 
 # %% ../nbs/12_scaling.ipynb #52e66ad0

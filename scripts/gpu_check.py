@@ -165,7 +165,7 @@ def main(argv=None) -> int:
         if not a.skip_train: out |= train_check(a, env)
         if not a.skip_decode: out |= decode_check(a, env.device)
     finally:
-        D.destroy(env)
+        env.close()
     if a.json: open(a.json, "w").write(json.dumps(out, indent=1))
     return 0
 

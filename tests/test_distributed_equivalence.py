@@ -1,20 +1,17 @@
 """10 steps of `llama31-edu train` with DDP and with FSDP2 on 2 processes (torchrun, gloo, CPU) give the same losses and
 final weights as one process with the same global batch."""
-import sys
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).parent))
-from test_distributed_helpers import make_text, train_args, torchrun, train_in_process, losses, final_weights, max_rel, max_abs
 
-def test_ddp_and_fsdp_equal_single_process(tmp_path):
-    text = make_text(tmp_path)
-    train_in_process(train_args(text, tmp_path / "single", "--strategy", "single"))
-    torchrun(2, train_args(text, tmp_path / "ddp", "--strategy", "ddp"))
-    torchrun(2, train_args(text, tmp_path / "fsdp", "--strategy", "fsdp", "--activation-checkpointing"))
-    ref, ref_w = losses(tmp_path / "single"), final_weights(tmp_path / "single")
+
+def test_ddp_and_fsdp_equal_single_process(tmp_path, h):
+    text = h.make_text(tmp_path)
+    h.train_in_process(h.train_args(text, tmp_path / "single", "--strategy", "single"))
+    h.torchrun(2, h.train_args(text, tmp_path / "ddp", "--strategy", "ddp"))
+    h.torchrun(2, h.train_args(text, tmp_path / "fsdp", "--strategy", "fsdp", "--activation-checkpointing"))
+    ref, ref_w = h.losses(tmp_path / "single"), h.final_weights(tmp_path / "single")
     assert len(ref) == 10 and ref[-1] < ref[0], ref
     for name in ("ddp", "fsdp"):
-        got, w = losses(tmp_path / name), final_weights(tmp_path / name)
-        rel, dw = max_rel(ref, got), max_abs(ref_w, w)
+        got, w = h.losses(tmp_path / name), h.final_weights(tmp_path / name)
+        rel, dw = h.max_rel(ref, got), h.max_abs(ref_w, w)
         print(f"{name}: max relative loss difference {rel:.2e}, max |weight difference| {dw:.2e}")
         assert rel <= 1e-5, (name, rel, ref, got)
         # AdamW's lr*m/(sqrt(v)+1e-8) turns rounding-level differences in near-zero gradient entries (sums over 2

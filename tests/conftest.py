@@ -1,8 +1,9 @@
-"""Helpers for the distributed tests, which drive the real `llama31-edu train` under real `torchrun` (2 processes,
-gloo on CPU), and the clear-error tests. The other `test_distributed_*.py` files import from here."""
+"""Shared helpers and fixtures of the pytest tests: real `llama31-edu train` runs (one process, or `torchrun` with 2
+gloo ranks on CPU), their checkpoints and weights. Tests get the helpers through the `h` fixture."""
 from __future__ import annotations
-import json, os, re, subprocess, sys, uuid
+import json, os, signal, subprocess, sys, time, uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -10,12 +11,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 # One thread per rank (two ranks on a 2-core machine), no inherited torchrun variables.
-BASE_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+BASE_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
 for _v in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_WORLD_SIZE", "GROUP_RANK"):
     BASE_ENV.pop(_v, None)
 
 # A model small enough for CPU tests, with the demo tokenizer's vocabulary (4,096 BPE ranks + 256 specials).
 TINY = {"dim": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2, "vocab_size": 4352, "multiple_of": 32, "max_seq_len": 64}
+
 
 def make_text(d: Path) -> Path:
     "120 KB of the demo corpus: enough windows for a few steps and a validation split, quick to tokenise."
@@ -23,6 +25,7 @@ def make_text(d: Path) -> Path:
     p = d / "text.txt"
     if not p.exists(): p.write_bytes(Path(DEMO_CORPUS).read_bytes()[:120_000].decode("utf-8", "ignore").encode())
     return p
+
 
 def train_args(text: Path, out: Path, *extra: str, steps: int = 10, global_batch: int = 4, seed: int = 3,
                ckpt_every: int = 5) -> list[str]:
@@ -33,9 +36,15 @@ def train_args(text: Path, out: Path, *extra: str, steps: int = 10, global_batch
             "--warmup-steps", "2", "--eval-every", "1000", "--ckpt-every", str(ckpt_every), "--samples", "0",
             "--no-progress", "--cache-dir", str(text.parent / "token-cache"), "--out", str(out), *extra]
 
+
+def train_cmd(args: list[str]) -> list[str]:
+    return [PY, "-m", "llama31_edu.cli", "train", *args]
+
+
 def torchrun_cmd(nproc: int, args: list[str]) -> list[str]:
     return [PY, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "llama31_edu.cli",
             "train", *args]
+
 
 def torchrun(nproc: int, args: list[str], *, check: bool = True, timeout: float = 150, env: dict | None = None):
     "`torchrun --standalone --nproc_per_node nproc -m llama31_edu.cli train args`, to completion."
@@ -45,29 +54,46 @@ def torchrun(nproc: int, args: list[str], *, check: bool = True, timeout: float 
         raise AssertionError(f"torchrun exited {r.returncode}\n--- stdout\n{r.stdout[-3000:]}\n--- stderr\n{r.stderr[-5000:]}")
     return r
 
+
 def train_in_process(args: list[str]) -> None:
     "`llama31-edu train args` as one process, inside pytest (saves a Python start-up)."
-    from llama31_edu.train import cli_main
+    from llama31_edu.distributed import cli_main
     threads = torch.get_num_threads()
     try: assert cli_main([*args, "--threads", "1"]) == 0      # like each torchrun rank (OMP_NUM_THREADS=1)
     finally: torch.set_num_threads(threads)
 
+
+def extra(out: Path) -> dict:
+    "The `extra` (step, history, ...) of a run's latest checkpoint, one file or sharded."
+    from llama31_edu.train import latest_checkpoint
+    ck = latest_checkpoint(out)
+    return torch.load(ck / "extra.pt", weights_only=True) if ck.is_dir() else torch.load(ck, weights_only=True)["extra"]
+
+
 def losses(out: Path) -> list[float]:
-    "The per-step training losses a run recorded in its checkpoint (one process or sharded)."
-    single, sharded = out / "checkpoint.pt", out / "checkpoint" / "extra.pt"
-    extra = torch.load(single, weights_only=True)["extra"] if single.exists() else torch.load(sharded, weights_only=True)
-    return [loss for _, loss in extra["history"]["train"]]
+    "The per-step training losses a run recorded in its latest checkpoint."
+    return [loss for _, loss in extra(out)["history"]["train"]]
+
 
 def final_weights(out: Path) -> dict:
     return torch.load(out / "model" / "consolidated.00.pth", weights_only=True)
+
 
 def max_rel(a: list[float], b: list[float]) -> float:
     assert len(a) == len(b), (len(a), len(b))
     return max(abs(x - y) / abs(x) for x, y in zip(a, b))
 
+
 def max_abs(sd_a: dict, sd_b: dict) -> float:
     assert sd_a.keys() == sd_b.keys(), set(sd_a) ^ set(sd_b)
     return max((sd_a[k].float() - sd_b[k].float()).abs().max().item() for k in sd_a)
+
+
+def assert_bitwise_equal(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    bad = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not bad, f"{len(bad)} tensors differ, e.g. {bad[0]}: max |diff| {(a[bad[0]] - b[bad[0]]).abs().max():.3g}"
+
 
 def pids_with_env(marker: str, **want: str) -> list[int]:
     "Our processes whose environment has LLAMA31_EDU_TEST_MARKER=marker and each want[k] (e.g. RANK='1')."
@@ -80,37 +106,35 @@ def pids_with_env(marker: str, **want: str) -> list[int]:
             found.append(int(d.name))
     return found
 
+
 def new_marker() -> str: return uuid.uuid4().hex
 
 
-# ---- clear errors -----------------------------------------------------------------------------------------------------
-from llama31_edu.distributed import DistEnv, init_distributed, micro_batch_size, TORCHRUN_VARS
+def signal_when(proc: subprocess.Popen, line_prefix: str, signum: int, pids=None, timeout: float = 150) -> tuple[str, str]:
+    "Read `proc`'s stdout; at its first line starting with `line_prefix` send `signum` (to `pids()`, else to `proc`). Returns stdout, stderr."
+    seen, deadline = [], time.time() + timeout
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith(line_prefix):
+            for pid in (pids() if pids else [proc.pid]): os.kill(pid, signum)
+            break
+        assert time.time() < deadline, "".join(seen)[-2000:]
+    rest, err = proc.communicate(timeout=timeout)
+    return "".join(seen) + (rest or ""), err or ""
 
-def test_unknown_strategy():
-    with pytest.raises(ValueError, match="unknown strategy 'zero3'.*single, ddp, fsdp"):
-        init_distributed("zero3")
 
-@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
-def test_strategy_needs_torchrun(strategy, monkeypatch):
-    for v in TORCHRUN_VARS: monkeypatch.delenv(v, raising=False)
-    with pytest.raises(RuntimeError, match=rf"--strategy {strategy} needs the environment torchrun sets .*"
-                                           r"torchrun --nproc_per_node N -m llama31_edu.cli train"):
-        init_distributed(strategy)
+@pytest.fixture(scope="session")
+def h():
+    "The helpers above, as one namespace."
+    return SimpleNamespace(**{k: v for k, v in globals().items() if not k.startswith("_") and k.isidentifier()})
 
-def test_global_batch_not_divisible():
-    with pytest.raises(ValueError, match="global batch 7 is not divisible by world size 2"):
-        micro_batch_size(7, DistEnv("ddp", rank=0, world_size=2, backend="gloo"))
 
-def test_cli_errors(tmp_path):
-    "Through the real command: unknown strategy, fsdp without torchrun, and a global batch 2 ranks do not divide."
-    text = make_text(tmp_path)
-    r = subprocess.run([PY, "-m", "llama31_edu.cli", "train", *train_args(text, tmp_path / "a", "--strategy", "zero3")],
-                       cwd=ROOT, env=BASE_ENV, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "invalid choice: 'zero3'" in r.stderr, r.stderr[-2000:]
-    r = subprocess.run([PY, "-m", "llama31_edu.cli", "train", *train_args(text, tmp_path / "b", "--strategy", "fsdp")],
-                       cwd=ROOT, env=BASE_ENV, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "torchrun --nproc_per_node N -m llama31_edu.cli train" in r.stderr, r.stderr[-2000:]
-    r = torchrun(2, train_args(text, tmp_path / "c", "--strategy", "ddp", global_batch=3), check=False)
-    assert r.returncode != 0, r.stdout[-2000:]
-    assert "global batch 3 is not divisible by world size 2" in r.stderr, r.stderr[-3000:]
-    assert not (tmp_path / "c" / "checkpoint").exists()
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    "A 40 KB slice of the demo corpus and a byte-level tokenizer for `tiny` (256 ranks + 256 specials = 512 ids)."
+    from llama31_edu.tokenizer import DEMO_CORPUS, train_bpe, save_tiktoken_bpe
+    d = tmp_path_factory.mktemp("corpus")
+    text = Path(DEMO_CORPUS).read_text(encoding="utf-8")[:40_000]
+    (d / "text.txt").write_text(text, encoding="utf-8")
+    save_tiktoken_bpe(train_bpe(text, 256), d / "bytes.model")
+    return d

@@ -1,0 +1,81 @@
+"""Signals during `llama31-edu train` (chapter 8, and chapter 11 under torchrun): SIGINT and SIGTERM finish the step,
+save a checkpoint, print the command that resumes, and exit with 128 + the signal; resuming then gives bit for bit
+the weights of an uninterrupted run, with one process and with 2 ranks. A second signal stops at once and keeps the
+last good checkpoint."""
+import re, shlex, signal, subprocess, sys
+import pytest, torch
+
+STEPS = 12
+
+
+def args(h, text, out, *extra, **kw):
+    return h.train_args(text, out, *extra, steps=STEPS, ckpt_every=100, **kw) + ["--log-every", "1"]
+
+
+@pytest.fixture(scope="module")
+def text(tmp_path_factory, h):
+    return h.make_text(tmp_path_factory.mktemp("text"))
+
+
+@pytest.fixture(scope="module")
+def one_process_reference(text, h):
+    out = text.parent / "ref-1"
+    r = subprocess.run(h.train_cmd(args(h, text, out)), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=150)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return h.final_weights(out)
+
+
+def resume_args(stderr: str) -> list[str]:
+    "The options of the resume command the stopped run printed."
+    m = re.search(r"Resume with: (.*)", stderr)
+    assert m, stderr[-2000:]
+    cmd = shlex.split(m[1])
+    assert "--resume" in cmd, cmd
+    return cmd[cmd.index("train") + 1:]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_and_resumes_bitwise_one_process(signum, text, one_process_reference, tmp_path, h):
+    out = tmp_path / "run"
+    p = subprocess.Popen(h.train_cmd(args(h, text, out)), cwd=h.ROOT, env=h.BASE_ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    _, err = h.signal_when(p, "step 3:", signum)
+    assert p.returncode == 128 + signum, (p.returncode, err[-2000:])
+    name = signal.Signals(signum).name
+    step = h.extra(out)["step"]
+    assert f"stopped by {name} after step {step}" in err and 3 <= step < STEPS, err[-2000:]
+    r = subprocess.run(h.train_cmd(resume_args(err)), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=150)
+    assert r.returncode == 0, r.stderr[-2000:]
+    h.assert_bitwise_equal(h.final_weights(out), one_process_reference)
+
+
+def test_second_signal_stops_at_once_and_keeps_the_last_checkpoint(text, tmp_path, h):
+    out = tmp_path / "run"
+    cmd = h.train_cmd(h.train_args(text, out, steps=200, ckpt_every=2) + ["--log-every", "1"])
+    p = subprocess.Popen(cmd, cwd=h.ROOT, env=h.BASE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def twice():
+        return [p.pid, p.pid]
+    _, err = h.signal_when(p, "step 5:", signal.SIGINT, pids=twice)
+    assert p.returncode == 130 and "stopped at once by a second signal" in err, (p.returncode, err[-2000:])
+    assert not [f for f in out.iterdir() if f.name.endswith(".tmp")]
+    ck = torch.load(out / "checkpoint.pt", weights_only=True)      # the last good checkpoint loads
+    assert ck["extra"]["step"] in (4, 6), ck["extra"]["step"]
+
+
+@pytest.mark.parametrize("strategy,signum", [("ddp", signal.SIGTERM), ("fsdp", signal.SIGINT)])
+def test_signal_under_torchrun_all_ranks_save_and_resume_bitwise(strategy, signum, text, tmp_path, h):
+    "SIGTERM goes to torchrun (which passes it on to each rank); SIGINT to both ranks at once, as a terminal's Ctrl-C does."
+    ref = tmp_path / "ref"
+    h.torchrun(2, args(h, text, ref, "--strategy", strategy))
+    out, marker = tmp_path / "run", h.new_marker()
+    p = subprocess.Popen(h.torchrun_cmd(2, args(h, text, out, "--strategy", strategy)), cwd=h.ROOT,
+                         env={**h.BASE_ENV, "LLAMA31_EDU_TEST_MARKER": marker}, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    ranks = lambda: h.pids_with_env(marker, RANK="0") + h.pids_with_env(marker, RANK="1")
+    _, err = h.signal_when(p, "step 3:", signum, pids=None if signum == signal.SIGTERM else ranks)
+    assert p.returncode != 0, err[-2000:]
+    name = signal.Signals(signum).name
+    step = h.extra(out)["step"]
+    assert f"stopped by {name} after step {step}" in err and 3 <= step < STEPS, err[-3000:]
+    h.torchrun(2, resume_args(err))
+    h.assert_bitwise_equal(h.final_weights(out), h.final_weights(ref))
