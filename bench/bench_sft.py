@@ -3,7 +3,7 @@
 Same shape (a preset, default `demo`), same weights (ours, copied into HF's layout by chapter 6's `hf_state_dict`),
 the same real batch (`--batch` dialogs of data/sft/train.jsonl, rendered by `render_dialog`, length-grouped and
 right-padded by `DialogBatches`), the same masked loss (summed cross-entropy over the assistant's tokens divided by
-their number: `sft_loss` for ours, the same `F.cross_entropy(..., ignore_index=-100)` on HF's logits), the same
+their number: `next_token_loss` (chapter 8) for ours, the same `F.cross_entropy(..., ignore_index=-100)` on HF's logits), the same
 AdamW step, fp32 on CPU, one thread unless --threads.
 
 Both models live in one process and take turns, one training step each, `--rounds` x `--steps` times after
@@ -22,7 +22,7 @@ def build(kind: str, preset: str, batch, seed: int = 0):
     import torch, torch.nn.functional as F
     from llama31_edu.model import ModelArgs, Transformer
     from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
-    from llama31_edu.sft import IGNORE_INDEX, sft_loss
+    from llama31_edu.train import IGNORE, next_token_loss
     from transformers import LlamaConfig, LlamaForCausalLM
     args = ModelArgs.from_preset(preset)
     torch.manual_seed(seed); model = Transformer(args)
@@ -36,9 +36,9 @@ def build(kind: str, preset: str, batch, seed: int = 0):
         def loss_fn(m, b):
             x, y = b
             logits = m(input_ids=x, use_cache=False).logits
-            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE_INDEX, reduction="sum"), (y != IGNORE_INDEX).sum()
+            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE_INDEX).sum()
     else:
-        loss_fn = sft_loss
+        loss_fn = next_token_loss
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
 
     def step():
