@@ -36,7 +36,7 @@ def build(kind: str, preset: str, batch, seed: int = 0):
         def loss_fn(m, b):
             x, y = b
             logits = m(input_ids=x, use_cache=False).logits
-            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE_INDEX).sum()
+            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE).sum()
     else:
         loss_fn = next_token_loss
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
