@@ -60,3 +60,18 @@ def test_sft_bad_input_is_one_line(setup, tmp_path, h):
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert f"{bad}:2: message 1 has an unknown role 'narrator'" in r.stderr.strip().splitlines()[-1], r.stderr
     assert not (tmp_path / "run").exists()                   # nothing was created before the data was checked
+
+
+def test_sft_under_torchrun_ddp_matches_one_process(setup, tmp_path, h):
+    "2 gloo ranks x 2 dialogs (DDP) take the same global batches as one process x 4: same losses, same weights."
+    one, two = tmp_path / "one", tmp_path / "ddp"
+    args = lambda out, bs: sft_cmd(setup, out, "--max-steps", "3", "--ckpt-every", "3")[4:] + ["--batch-size", bs]
+    r = subprocess.run([sys.executable, "-m", "llama31_edu.cli", "sft", *args(one, "4")], cwd=h.ROOT, env=h.BASE_ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
+                        "llama31_edu.cli", "sft", *args(two, "2"), "--strategy", "ddp"], cwd=h.ROOT, env=h.BASE_ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert h.max_rel(h.losses(one), h.losses(two)) < 1e-4, (h.losses(one), h.losses(two))
+    assert h.max_abs(h.final_weights(one), h.final_weights(two)) < 1e-5
