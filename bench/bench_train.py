@@ -1,8 +1,10 @@
 """Training throughput and peak memory of our `Transformer` against `transformers.LlamaForCausalLM` (chapter 8's benchmark).
 
 Same shape (a preset, default `demo`), same weights (ours, copied into HF's layout by chapter 6's converter), same
-batch of random token windows, same loss (mean cross-entropy over the logits), same AdamW step (lr 3e-4, betas
-(0.9, 0.95), weight decay 0.1 on every parameter for both), fp32 on CPU, one thread unless --threads.
+batch of random token windows, same loss (mean cross-entropy over the logits), same gradient clipping (norm 1.0) and
+AdamW step (lr 3e-4, betas (0.9, 0.95), weight decay 0.1 on every parameter for both), fp32 on CPU, one thread unless
+--threads. Ours goes through chapter 8's engine (`train_step` with `next_token_loss`, as `llama31-edu train` runs
+it); HF's through a plain loop doing the same work.
 
 Throughput: both models live in one process and take turns, one training step each, `--rounds` x `--steps` times
 after `--warmup` steps each; time is the process's CPU time per step (on a shared machine wall time mostly measures
@@ -38,13 +40,20 @@ def build(kind: str, preset: str, B: int, T: int, seed: int = 0):
         fwd = model
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
     x = torch.randint(0, args.vocab_size, (B, T + 1), generator=torch.Generator().manual_seed(1))
+    n = sum(p.numel() for p in model.parameters())
+    if kind == "ours":   # chapter 8's engine as `llama31-edu train` runs it: train_step with next_token_loss
+        from llama31_edu.train import TrainConfig, TrainState, BudgetPlanner, RunEnv, train_step, next_token_loss
+        state, env = TrainState(model, opt, None, BudgetPlanner(None, 10**9)), RunEnv()
+        cfg = TrainConfig(lr=3e-4, warmup_steps=0, min_lr_ratio=1.0, grad_clip=1.0, dtype="fp32", device="cpu")
+        return (lambda: train_step(state, [(x[:, :-1], x[:, 1:])], next_token_loss, cfg, env).loss), n
 
-    def step():
+    def step():          # the plain loop: the same forward, loss, backward, clipping and AdamW step
         logits = fwd(x[:, :-1])
         loss = F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step(); opt.zero_grad(set_to_none=True)
         return loss.item()
-    return step, sum(p.numel() for p in model.parameters())
+    return step, n
 
 
 def peak_rss_kib() -> int:

@@ -4,24 +4,26 @@
 
 # %% ../nbs/06_checkpoints.ipynb #e6045de6
 from __future__ import annotations
-import ctypes, json, os, pickle, re, shutil, tempfile, zipfile
+import ctypes, hashlib, json, os, pickle, re, shutil, stat, tempfile, zipfile
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
-from .model import ModelArgs, Transformer
+from .tokenizer import atomic_write, check_writable
+from .model import ModelArgs, Transformer, read_json
 from .layers import ffn_hidden_dim
 from .rope import permute_to_hf, permute_from_hf
 
 # %% auto #0
-__all__ = ['META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'OUR_MAX_SEQ_LEN', 'read_pth', 'open_safetensors', 'read_safetensors',
-           'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params', 'meta_shard_dim',
-           'split_state_dict', 'merge_shards', 'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key',
-           'hf_to_meta_key', 'ffn_rule_for', 'max_position', 'args_to_hf_config', 'args_from_hf_config',
-           'load_hf_checkpoint', 'hf_state_dict', 'save_hf_checkpoint', 'checkpoint_format', 'load_checkpoint',
-           'convert_cli']
+__all__ = ['CHECKSUM_FILE', 'META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'OUR_MAX_SEQ_LEN', 'read_pth', 'open_safetensors',
+           'read_safetensors', 'resolve_inside', 'sha256_file', 'write_checksums', 'read_checksums', 'verify_file',
+           'check_weight', 'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params',
+           'meta_shard_dim', 'split_state_dict', 'merge_shards', 'check_shards', 'read_pth_checked',
+           'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key', 'hf_to_meta_key', 'ffn_rule_for',
+           'max_position', 'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint', 'hf_state_dict',
+           'save_hf_checkpoint', 'read_checkpoint_args', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
 
 # %% ../nbs/06_checkpoints.ipynb #30a828f7
 def _truncated(path, e, kind):
@@ -30,13 +32,22 @@ def _truncated(path, e, kind):
                       f"({path.stat().st_size:,} bytes on disk; {str(e).splitlines()[0]}). Download or copy it again.")
 
 def read_pth(path) -> dict:
-    "Tensors from a `.pth` file, with `weights_only=True` (no code runs) and `mmap=True` (no copy is read in)."
+    """Tensors from a `.pth` file, with `weights_only=True` (no code runs) and `mmap=True` (no copy is read in).
+    A file in torch's pre-1.6 format (not a zip archive) cannot be memory-mapped: it is read into memory instead."""
     path = Path(path)
-    try: return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    is_zip = zipfile.is_zipfile(path)
+    if not is_zip:                                     # torch's old format is a pickle, and a pickle starts with 0x80
+        with open(path, "rb") as f:
+            if f.read(1) != b"\x80": raise _truncated(path, "neither a zip archive nor a pickle", "checkpoint")
+    try: sd = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as e:
+        if "Weights only load failed" not in str(e): raise _truncated(path, e, "checkpoint") from e   # not a pickle at all
         raise ValueError(f"{path}: refused to unpickle: it holds objects other than tensors and plain containers "
                          f"({str(e).splitlines()[0]}). Only load files you trust; re-save them as plain state dicts.") from e
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as e: raise _truncated(path, e, "checkpoint") from e
+    except Exception as e: raise _truncated(path, e, "checkpoint") from e   # a damaged archive fails in many ways
+    if not isinstance(sd, dict):
+        raise ValueError(f"{path}: holds a {type(sd).__name__}, not a state dict (a dict of tensor names to tensors)")
+    return sd
 
 def open_safetensors(path):
     "An open (memory-mapped) safetensors file: `.keys()`, `.get_tensor(name)`."
@@ -55,6 +66,84 @@ def _safetensors_keys(path) -> list[str]:
         with safe_open(str(path), framework="pt") as f: return list(f.keys())
     except Exception as e: raise _truncated(path, e, "safetensors") from e
 
+# %% ../nbs/06_checkpoints.ipynb #20e64505
+def _allowed_root(folder: Path) -> Path:
+    "Where the files of `folder` may live: the folder itself, or for a hub cache snapshot, its repository's cache folder."
+    root = folder.resolve()
+    if root.parent.name == "snapshots" and root.parent.parent.name.startswith("models--"): return root.parent.parent
+    return root
+
+def resolve_inside(folder, name, what: str = "named by the checkpoint") -> Path:
+    """`folder / name` if it resolves (links followed) inside `folder` and is a regular file; otherwise an error naming
+    the entry. `what` says where the name came from (e.g. "listed in model.safetensors.index.json")."""
+    folder, name = Path(folder), str(name)
+    if not name or Path(name).is_absolute():
+        raise ValueError(f"{name!r}, {what}, is not a relative path: a checkpoint may only name files inside its folder {folder}")
+    path = folder / name
+    real = path.resolve()
+    if not real.is_relative_to(_allowed_root(folder)):
+        raise ValueError(f"{name!r}, {what}, resolves to {real}, outside the checkpoint folder {folder}: refused "
+                         "(a checkpoint may only name files inside its folder)")
+    try: mode = os.stat(real).st_mode
+    except FileNotFoundError: raise FileNotFoundError(f"{path}, {what}, is missing: download or copy it again") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise ValueError(f"{path}, {what}, is {kind}, not a regular file: refused")
+    return path
+
+# %% ../nbs/06_checkpoints.ipynb #234e0a70
+CHECKSUM_FILE = "SHA256SUMS"
+
+def sha256_file(path) -> str:
+    with open(path, "rb") as f: return hashlib.file_digest(f, "sha256").hexdigest()
+
+def write_checksums(folder, names) -> Path:
+    "Write `folder/SHA256SUMS` for the files `names` (the format of `sha256sum`: hash, two spaces, name)."
+    folder = Path(folder)
+    return atomic_write(folder / CHECKSUM_FILE, "".join(f"{sha256_file(folder / n)}  {n}\n" for n in sorted(names)))
+
+def read_checksums(folder) -> dict[str, str]:
+    "{file name: sha256} from `folder/SHA256SUMS`; empty if there is none (Meta's and Hugging Face's downloads)."
+    p = Path(folder) / CHECKSUM_FILE
+    if not p.exists(): return {}
+    out = {}
+    for i, line in enumerate(resolve_inside(folder, CHECKSUM_FILE, "the checksum file").read_text(errors="replace").splitlines(), 1):
+        m = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line.strip())
+        if not m: raise ValueError(f"{p}:{i}: not a 'sha256  name' line ({line[:60]!r}); copy the checkpoint again or delete {p.name}")
+        out[m[2]] = m[1]
+    return out
+
+def verify_file(path, folder, sums: dict) -> None:
+    """Check `path` (a file of `folder`): against its SHA-256 if `sums` lists it, else a `.pth` against its zip CRCs.
+    A ValueError names the file."""
+    path = Path(path)
+    name = os.path.relpath(path, folder)
+    if name in sums:
+        got = sha256_file(path)
+        if got != sums[name]:
+            raise ValueError(f"{path}: its SHA-256 ({got[:16]}...) differs from the one recorded in {CHECKSUM_FILE} when it was "
+                             f"saved ({sums[name][:16]}...): the file was damaged or changed since. Copy it again from its source.")
+    elif zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as z: bad = z.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as e: raise _truncated(path, e, "checkpoint") from e
+        if bad: raise ValueError(f"{path}: member {bad} fails its zip CRC check: the file is corrupt. Download or copy it again.")
+
+def check_weight(t, name: str, path, finite: bool = True) -> None:
+    "Refuse a value that is not a floating-point tensor, or (if `finite`) one holding NaN or infinity; name it and its file."
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{path}: {name!r} is a {type(t).__name__}, not a tensor: this is not a model's state dict "
+                         "(a training checkpoint holds one under 'model'; load the exported model folder instead)")
+    if not t.is_floating_point():
+        raise ValueError(f"{path}: {name} has dtype {t.dtype}; model weights are floating point (fp32, bf16, fp16). "
+                         "The file is not a Llama checkpoint, or it was saved wrongly")
+    if finite and t.numel():
+        lo, hi = torch.aminmax(t)
+        if not (torch.isfinite(lo) and torch.isfinite(hi)):
+            n = int((~torch.isfinite(t)).sum())
+            raise ValueError(f"{path}: {name} holds {n:,} non-finite value(s) (NaN or infinity): the file is corrupt, or "
+                             "it was saved from a run whose weights diverged. Copy it again, or use an earlier checkpoint")
+
 # %% ../nbs/06_checkpoints.ipynb #e7a0bff8
 def _exchange(a, b) -> bool:
     "Swap two paths in one step (Linux `renameat2` with RENAME_EXCHANGE); False where the system cannot."
@@ -70,8 +159,12 @@ def atomic_dir(path, owned=lambda name: True):
     if path.exists() and not path.is_dir(): raise NotADirectoryError(f"{path} exists and is not a directory; choose a directory path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    # mkdtemp makes a private (0700) folder; the result should keep the old folder's mode, or get what mkdir would give
+    os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o777 & ~_umask())
     try:
         yield tmp
+        for p in tmp.rglob("*"):                      # safetensors writes 0600; a checkpoint is as readable as any file
+            if p.is_file() and not p.is_symlink(): os.chmod(p, 0o666 & ~_umask())
         if not path.exists(): os.replace(tmp, path); return
         if _exchange(tmp, path): old = tmp                          # `tmp` now holds the previous checkpoint
         else:
@@ -83,7 +176,11 @@ def atomic_dir(path, owned=lambda name: True):
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
-def _write_json(obj, path): Path(path).write_text(json.dumps(obj, indent=2) + "\n")
+def _umask() -> int:
+    mask = os.umask(0o022); os.umask(mask)           # the only portable way to read it is to set it and set it back
+    return mask
+
+def _write_json(obj, path): atomic_write(path, json.dumps(obj, indent=2) + "\n")
 
 def read_whole(ckpt_dir, read):
     """Call `read()`, which opens every file of the checkpoint in `ckpt_dir`, again if a writer swapped the directory
@@ -91,7 +188,10 @@ def read_whole(ckpt_dir, read):
     `read` returns comes from one save, never half from each."""
     for _ in range(10):
         ino = os.stat(ckpt_dir).st_ino
-        out = read()
+        try: out = read()
+        except Exception:              # a file of the old save vanished, or its checksum is now the new save's: retry
+            if os.stat(ckpt_dir).st_ino != ino: continue
+            raise
         if os.stat(ckpt_dir).st_ino == ino: return out
     raise RuntimeError(f"{ckpt_dir} was replaced by new saves 10 times while being read; try again when its writer pauses")
 
@@ -192,6 +292,16 @@ def merge_shards(shards: list[dict], args: ModelArgs, names=None) -> dict:
 # %% ../nbs/06_checkpoints.ipynb #4259370a
 _SHARD = re.compile(r"consolidated\.(\d+)\.pth")
 
+def check_shards(args: ModelArgs, n_shards) -> None:
+    "Refuse a number of model-parallel shards that does not split every sharded dimension of the model evenly."
+    if not isinstance(n_shards, int) or isinstance(n_shards, bool) or n_shards < 1:
+        raise ValueError(f"n_shards={n_shards!r}: give a whole number >= 1")
+    if args.n_kv_heads % n_shards: raise ValueError(f"n_shards={n_shards} must divide n_kv_heads={args.n_kv_heads}: "
+                                                    "each model-parallel rank holds whole key/value heads")
+    hidden = ffn_hidden_dim(args.dim, args.multiple_of, args.ffn_dim_multiplier)
+    for what, n in (("vocab_size", args.vocab_size), ("the FFN width", hidden)):
+        if n % n_shards: raise ValueError(f"n_shards={n_shards} must divide {what}={n}: each rank holds an equal slice")
+
 def _meta_shard_files(ckpt_dir: Path) -> list[Path]:
     found = sorted((int(m[1]), p) for p in ckpt_dir.iterdir() if (m := _SHARD.fullmatch(p.name)))
     if not found: raise FileNotFoundError(f"{ckpt_dir}: no consolidated.NN.pth file next to params.json")
@@ -202,31 +312,42 @@ def _meta_shard_files(ckpt_dir: Path) -> list[Path]:
                          f"without a gap: rank(s) {missing} missing. Download the missing file(s).")
     return [p for _, p in found]
 
-def load_meta_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None) -> Transformer:
-    "Load Meta's format (`params.json` + `consolidated.NN.pth`, any number of model-parallel shards)."
+def read_pth_checked(path, folder, sums: dict, verify: bool = True) -> dict:
+    "`read_pth`, then (with `verify`) the file's checksum or zip CRCs, and every value a finite floating-point tensor."
+    sd = read_pth(path)
+    if verify: verify_file(path, folder, sums)
+    for k, t in sd.items(): check_weight(t, k, path, finite=verify)
+    return sd
+
+def load_meta_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None, verify=True) -> Transformer:
+    """Load Meta's format (`params.json` + `consolidated.NN.pth`, any number of model-parallel shards). `verify` checks
+    `SHA256SUMS` (or the zip CRCs) and that every weight is finite."""
     ckpt_dir = Path(ckpt_dir)
     pj = ckpt_dir / "params.json"
     if not pj.exists(): raise FileNotFoundError(f"{pj} not found: Meta's format is a directory with params.json and consolidated.NN.pth")
     def read():
-        params, files = json.loads(pj.read_text()), _meta_shard_files(ckpt_dir)
-        return params, files, [read_pth(f) for f in files]
-    params, files, shards = read_whole(ckpt_dir, read)
-    args = ModelArgs.from_params_json(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)
+        params = read_json(resolve_inside(ckpt_dir, "params.json", "Meta's model settings"), "params.json")
+        args = ModelArgs.from_params_json(params, str(pj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)  # before any weights
+        files = [resolve_inside(ckpt_dir, f.name, "a model-parallel shard") for f in _meta_shard_files(ckpt_dir)]
+        sums = read_checksums(ckpt_dir) if verify else {}
+        if verify and pj.name in sums: verify_file(pj, ckpt_dir, sums)
+        return args, files, [read_pth_checked(f, ckpt_dir, sums, verify) for f in files]
+    args, files, shards = read_whole(ckpt_dir, read)
     sd = merge_shards(shards, args, [f.name for f in files])
     del shards
     return build_model(args, sd, dtype=dtype, device=device, source=f"{ckpt_dir} ({len(files)} shard(s))")
 
 def save_meta_checkpoint(model, ckpt_dir, n_shards: int = 1, *, dtype=None) -> Path:
-    "Save `model` in Meta's format as `n_shards` model-parallel shards (atomically: a temporary directory swapped in)."
+    "Save `model` in Meta's format as `n_shards` model-parallel shards, with `SHA256SUMS` (atomically: a temporary directory swapped in)."
     args = _model_args(model)
-    if args.n_kv_heads % n_shards: raise ValueError(f"n_shards={n_shards} must divide n_kv_heads={args.n_kv_heads}: "
-                                                    "each model-parallel rank holds whole key/value heads")
+    check_shards(args, n_shards)
     sd = {k: v.detach().to("cpu", dtype or v.dtype) for k, v in model.state_dict().items()}
     shards = split_state_dict(sd, n_shards)
-    owned = lambda n: n == "params.json" or bool(_SHARD.fullmatch(n))
+    owned = lambda n: n in ("params.json", CHECKSUM_FILE) or bool(_SHARD.fullmatch(n))
     with atomic_dir(ckpt_dir, owned) as tmp:
         for r, s in enumerate(shards): torch.save(s, tmp / f"consolidated.{r:02d}.pth")
         _write_json(args_to_params(args), tmp / "params.json")
+        write_checksums(tmp, [p.name for p in tmp.iterdir()])
     return Path(ckpt_dir)
 
 # %% ../nbs/06_checkpoints.ipynb #e9aa78ea
@@ -286,17 +407,34 @@ def args_to_hf_config(args: ModelArgs, *, dtype=torch.float32, tie_word_embeddin
 
 def args_from_hf_config(cfg: dict, source="config.json", **overrides) -> ModelArgs:
     "ModelArgs from a Llama `config.json` (transformers 4 `rope_scaling` + `rope_theta`, or transformers 5 `rope_parameters`)."
+    if not isinstance(cfg, dict): raise ValueError(f"{source}: expected a JSON object, got {type(cfg).__name__}")
     if cfg.get("model_type", "llama") != "llama": raise ValueError(f"{source}: model_type {cfg['model_type']!r} is not 'llama'")
     for k, ok in (("attention_bias", False), ("mlp_bias", False), ("hidden_act", "silu")):
         if cfg.get(k, ok) != ok: raise ValueError(f"{source}: {k}={cfg[k]!r} is not Llama 3's ({ok!r}); not supported")
+    for k in ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size"):
+        v = cfg.get(k)
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ValueError(f"{source}: {k} must be a positive integer, got {'nothing (the key is missing)' if k not in cfg else repr(v)}; "
+                             "is this the config.json of a Llama model?")
     dim, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     if cfg.get("head_dim") not in (None, dim // nh):
         raise ValueError(f"{source}: head_dim {cfg['head_dim']} != hidden_size / num_attention_heads = {dim // nh}; not supported")
     rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
+    if not isinstance(rope, dict):
+        raise ValueError(f"{source}: rope_scaling must be an object ({{\"rope_type\": \"llama3\", \"factor\": 8.0, ...}}) or null, got {rope!r:.60}")
     rtype = rope.get("rope_type", rope.get("type", "default"))
     if rtype not in ("default", "llama3"):
         raise ValueError(f"{source}: unsupported rope_type {rtype!r}: this implementation knows 'default' (unscaled) "
                          "and 'llama3' (Llama 3.1's frequency scaling)")
+    need = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
+    if rtype == "llama3" and (missing := [k for k in need if k not in rope]):
+        raise ValueError(f"{source}: rope_scaling of type 'llama3' lacks {missing}; Llama 3.1's config has factor 8.0, "
+                         "low_freq_factor 1.0, high_freq_factor 4.0, original_max_position_embeddings 8192")
+    try: return _args_from_hf(cfg, rope, rtype, overrides)
+    except (ValueError, TypeError) as e: raise ValueError(f"{source}: {e}") from None
+
+def _args_from_hf(cfg, rope, rtype, overrides) -> ModelArgs:
+    dim, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     multiple_of, ffn_mult = ffn_rule_for(dim, cfg["intermediate_size"])
     a = dict(dim=dim, n_layers=cfg["num_hidden_layers"], n_heads=nh, n_kv_heads=cfg.get("num_key_value_heads") or nh,
              vocab_size=cfg["vocab_size"], multiple_of=multiple_of, ffn_dim_multiplier=ffn_mult,
@@ -313,30 +451,40 @@ def _hf_weight_files(ckpt_dir: Path) -> dict:
     "{tensor name: file} from model.safetensors.index.json, or from a single model.safetensors."
     idx, single = ckpt_dir / "model.safetensors.index.json", ckpt_dir / "model.safetensors"
     if idx.exists():
-        wm = json.loads(idx.read_text())["weight_map"]
-        for f in sorted(set(wm.values())):
-            if not (ckpt_dir / f).exists(): raise FileNotFoundError(f"{ckpt_dir / f}, listed in {idx.name}, is missing: download it again")
-        return {k: ckpt_dir / f for k, f in wm.items()}
-    if single.exists(): return {k: single for k in _safetensors_keys(single)}
+        wm = read_json(resolve_inside(ckpt_dir, idx.name, "the shard index"), idx.name).get("weight_map")
+        if not isinstance(wm, dict) or not all(isinstance(f, str) for f in wm.values()):
+            raise ValueError(f"{idx}: no 'weight_map' object of tensor name -> file name; download the index again")
+        files = {f: resolve_inside(ckpt_dir, f, f"listed in {idx.name}") for f in sorted(set(wm.values()))}
+        return {k: files[f] for k, f in wm.items()}
+    if single.exists():
+        single = resolve_inside(ckpt_dir, single.name, "the weights")
+        return {k: single for k in _safetensors_keys(single)}
     if list(ckpt_dir.glob("*.bin")):
         raise ValueError(f"{ckpt_dir}: only pickled *.bin weights; this loader reads safetensors only. "
                          "Download the repository's *.safetensors files instead.")
     raise FileNotFoundError(f"{ckpt_dir}: neither model.safetensors nor model.safetensors.index.json")
 
-def load_hf_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None) -> Transformer:
-    "Load a Hugging Face Llama directory (`config.json` + safetensors, one file or sharded) into our `Transformer`."
+def load_hf_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None, verify=True) -> Transformer:
+    """Load a Hugging Face Llama directory (`config.json` + safetensors, one file or sharded) into our `Transformer`.
+    `verify` checks `SHA256SUMS` where we wrote one, and that every weight is finite."""
     ckpt_dir = Path(ckpt_dir)
     cj = ckpt_dir / "config.json"
     if not cj.exists(): raise FileNotFoundError(f"{cj} not found: Hugging Face's format is a directory with config.json and *.safetensors")
     def read():
-        cfg, where = json.loads(cj.read_text()), _hf_weight_files(ckpt_dir)
-        return cfg, where, {f: open_safetensors(f) for f in set(where.values())}
-    cfg, where, handles = read_whole(ckpt_dir, read)
-    args = args_from_hf_config(cfg, str(cj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)
+        cfg = read_json(resolve_inside(ckpt_dir, cj.name, "the model's config"), cj.name)
+        args = args_from_hf_config(cfg, str(cj), max_seq_len=max_seq_len, max_batch_size=max_batch_size)  # before any weights
+        where = _hf_weight_files(ckpt_dir)
+        handles = {f: open_safetensors(f) for f in set(where.values())}
+        sums = read_checksums(ckpt_dir) if verify else {}
+        for f in [cj, *sorted(handles)]:
+            if os.path.relpath(f, ckpt_dir) in sums: verify_file(f, ckpt_dir, sums)
+        return cfg, args, where, handles
+    cfg, args, where, handles = read_whole(ckpt_dir, read)
     sd = {}
     for hk, f in where.items():
         try: t = handles[f].get_tensor(hk)
         except Exception as e: raise _truncated(f, e, "safetensors") from e
+        check_weight(t, hk, f, finite=verify)
         mk = hf_to_meta_key(hk)
         if mk is None and hk.endswith("rotary_emb.inv_freq"): continue    # a buffer some old exports carry
         if mk and mk.endswith("attention.wq.weight"): t = permute_from_hf(t, args.n_heads)
@@ -347,12 +495,12 @@ def load_hf_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, m
     return build_model(args, sd, dtype=dtype, device=device, source=f"{ckpt_dir} (Hugging Face format)")
 
 def _parse_size(s) -> int:
-    if isinstance(s, int): return s
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*", str(s), re.I)
-    if not m: raise ValueError(f"max_shard_size={s!r}: give bytes as an int or a string like '5GB' or '500MiB'")
-    return int(float(m[1]) * {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2**10, "mib": 2**20, "gib": 2**30}[(m[2] or "B").lower()])
+    n = int(float(m[1]) * {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2**10, "mib": 2**20, "gib": 2**30}[(m[2] or "B").lower()]) if m else 0
+    if isinstance(s, bool) or n < 1: raise ValueError(f"max_shard_size={s!r}: give a positive size in bytes, or a string like '5GB' or '500MiB'")
+    return n
 
-_HF_OWNED = re.compile(r"model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|config\.json")
+_HF_OWNED = re.compile(r"model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|config\.json|SHA256SUMS")
 
 def hf_state_dict(model, dtype=None) -> dict:
     """`model`'s weights under Hugging Face's names, q/k rows in rotate-half order, on the CPU (a tied output is left
@@ -369,11 +517,12 @@ def hf_state_dict(model, dtype=None) -> dict:
     return sd
 
 def save_hf_checkpoint(model, ckpt_dir, *, max_shard_size="5GB", dtype=None, bos_token_id=None, eos_token_id=None) -> Path:
-    "Save `model` as a Hugging Face Llama directory that `LlamaForCausalLM.from_pretrained` loads (atomically)."
+    "Save `model` as a Hugging Face Llama directory that `LlamaForCausalLM.from_pretrained` loads, with `SHA256SUMS` (atomically)."
     args = _model_args(model)
+    limit = _parse_size(max_shard_size)
     sd = hf_state_dict(model, dtype)
     tied = "lm_head.weight" not in sd                 # hf_state_dict leaves a tied output out
-    limit, groups, size = _parse_size(max_shard_size), [{}], 0
+    groups, size = [{}], 0
     for k, t in sd.items():
         n = t.numel() * t.element_size()
         if groups[-1] and size + n > limit: groups.append({}); size = 0
@@ -388,9 +537,17 @@ def save_hf_checkpoint(model, ckpt_dir, *, max_shard_size="5GB", dtype=None, bos
             _write_json({"metadata": {"total_size": sum(t.numel() * t.element_size() for t in sd.values())},
                          "weight_map": {k: name for name, g in zip(names, groups) for k in g}}, tmp / "model.safetensors.index.json")
         _write_json(cfg, tmp / "config.json")
+        write_checksums(tmp, [p.name for p in tmp.iterdir()])
     return Path(ckpt_dir)
 
 # %% ../nbs/06_checkpoints.ipynb #bd97c3ca
+def read_checkpoint_args(ckpt_dir) -> ModelArgs:
+    "The `ModelArgs` of a checkpoint directory, from its config file alone (no weights are read)."
+    d, fmt = Path(ckpt_dir), checkpoint_format(ckpt_dir)
+    if fmt == "hf": return args_from_hf_config(read_json(resolve_inside(d, "config.json", "the model's config"), "config.json"), str(d / "config.json"))
+    d = d / "original" if fmt == "original" else d
+    return ModelArgs.from_params_json(read_json(resolve_inside(d, "params.json", "Meta's model settings"), "params.json"), str(d / "params.json"))
+
 def checkpoint_format(ckpt_dir) -> str:
     "'meta' (params.json + consolidated.NN.pth, also what we write), 'hf' (config.json + safetensors) or 'original' (Meta's files in original/)."
     d = Path(ckpt_dir)
@@ -402,9 +559,9 @@ def checkpoint_format(ckpt_dir) -> str:
     raise ValueError(f"{d}: not a checkpoint I recognise. Expected Meta's params.json + consolidated.00.pth, "
                      "or Hugging Face's config.json + model.safetensors (or model.safetensors.index.json)")
 
-def load_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None) -> Transformer:
-    "Load any of our, Meta's or Hugging Face's checkpoint directories into a `Transformer`."
-    kw = dict(dtype=dtype, device=device, max_seq_len=max_seq_len, max_batch_size=max_batch_size)
+def load_checkpoint(ckpt_dir, *, dtype=None, device=None, max_seq_len=None, max_batch_size=None, verify=True) -> Transformer:
+    "Load any of our, Meta's or Hugging Face's checkpoint directories into a `Transformer` (`verify`: checksums, CRCs, finite weights)."
+    kw = dict(dtype=dtype, device=device, max_seq_len=max_seq_len, max_batch_size=max_batch_size, verify=verify)
     fmt = checkpoint_format(ckpt_dir)
     if fmt == "hf": return load_hf_checkpoint(ckpt_dir, **kw)
     return load_meta_checkpoint(Path(ckpt_dir) / "original" if fmt == "original" else ckpt_dir, **kw)
@@ -414,7 +571,7 @@ _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 def convert_cli(argv: list[str] | None = None) -> int:
     "`llama31-edu convert SRC DST --to hf|meta`: convert a checkpoint directory (ours, Meta's or HF's)."
-    import argparse
+    import argparse, sys
     ap = argparse.ArgumentParser(prog="llama31-edu convert", description="Convert a Llama checkpoint between Meta's and Hugging Face's formats.")
     ap.add_argument("src", help="checkpoint directory: ours, Meta's (params.json + consolidated.NN.pth) or Hugging Face's")
     ap.add_argument("dst", help="directory to write (replaced atomically)")
@@ -423,14 +580,29 @@ def convert_cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtype", choices=tuple(_DTYPES), default=None, help="cast the weights (default: keep)")
     ap.add_argument("--max-shard-size", default="5GB", help="HF format: largest safetensors file (default 5GB)")
     a = ap.parse_args(argv)
-    src, fmt = Path(a.src), checkpoint_format(a.src)
-    model = load_checkpoint(src, dtype=_DTYPES.get(a.dtype))
-    if a.to == "hf": save_hf_checkpoint(model, a.dst, max_shard_size=a.max_shard_size)
-    else: save_meta_checkpoint(model, a.dst, n_shards=a.shards)
-    tok = next((p for p in (src / "tokenizer.model", src / "original" / "tokenizer.model") if p.exists()), None)
-    if tok is not None and not (Path(a.dst) / "tokenizer.model").exists():
-        part = Path(a.dst) / ".tokenizer.model.tmp"
-        shutil.copyfile(tok, part); os.replace(part, Path(a.dst) / "tokenizer.model")
+    src, dst = Path(a.src), Path(a.dst)
+    fail = lambda e: (print(f"llama31-edu convert: {e}", file=sys.stderr), 1)[1]
+    # The command line is checked before any weight is read (minutes, for a big model): a wrong argument exits 2,
+    # a file whose contents are wrong exits 1.
+    try: fmt = checkpoint_format(src)
+    except (OSError, ValueError) as e: ap.error(f"SRC: {e}")
+    try: args = read_checkpoint_args(src)
+    except (OSError, ValueError) as e: return fail(e)
+    try:
+        if a.to == "meta": check_shards(args, a.shards)
+        else: _parse_size(a.max_shard_size)
+        if dst.resolve() == src.resolve(): raise ValueError(f"DST {dst} is SRC: write the converted checkpoint to a new folder")
+        check_writable(dst, "DST", folder=True)
+    except (OSError, ValueError) as e: ap.error(str(e).replace("n_shards=", "--shards ").replace("max_shard_size=", "--max-shard-size "))
+    try:
+        model = load_checkpoint(src, dtype=_DTYPES.get(a.dtype))
+        if a.to == "hf": save_hf_checkpoint(model, dst, max_shard_size=a.max_shard_size)
+        else: save_meta_checkpoint(model, dst, n_shards=a.shards)
+        tok = next((p for p in (src / "tokenizer.model", src / "original" / "tokenizer.model") if p.exists()), None)
+        if tok is not None and not (dst / "tokenizer.model").exists():
+            tok = resolve_inside(tok.parent, tok.name, "the tokenizer")
+            atomic_write(dst / "tokenizer.model", lambda f: f.write(tok.read_bytes()))
+    except (OSError, ValueError, RuntimeError) as e: return fail(e)
     n = sum(p.numel() for p in model.parameters())
-    print(f"{src} ({fmt}) -> {a.dst} ({a.to}): {n:,} parameters, {model.output.weight.dtype}")
+    print(f"{src} ({fmt}) -> {dst} ({a.to}): {n:,} parameters, {model.output.weight.dtype}")
     return 0

@@ -15,7 +15,7 @@ from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 
 from .tokenizer import atomic_write
 from .model import ModelArgs, Transformer, TransformerBlock
-from .checkpoints import load_checkpoint
+from .checkpoints import load_checkpoint, resolve_inside
 from .train import (STRATEGIES, RunEnv, OneFileCheckpointer, TrainConfig, DEMO_CONFIG, prepare_blocks, pick_device,
                                micro_batch_size, record_latest, cli_main as train_cli)
 from .generate import generate
@@ -23,9 +23,9 @@ from .generate import generate
 # %% auto #0
 __all__ = ['TORCHRUN_VARS', 'LAUNCH_HINT', 'EXTRA_FILE', 'BYTES_PER_PARAM', 'DEMO_PROMPTS', 'DistEnv', 'check_strategy',
            'init_distributed', 'free_port', 'one_rank_env', 'shard_batch', 'parallelize', 'unwrap', 'no_sync',
-           'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint', 'load_distributed_checkpoint',
-           'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb', 'print_samples', 'cli_main',
-           'demo_main']
+           'grad_norm', 'clip_grad_norm_', 'is_distributed_checkpoint', 'save_distributed_checkpoint', 'SafeDCPReader',
+           'load_distributed_checkpoint', 'full_model_state_dict', 'ShardedCheckpointer', 'training_memory_gb',
+           'print_samples', 'cli_main', 'demo_main']
 
 # %% ../nbs/11_distributed.ipynb #2af3776e
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -47,7 +47,7 @@ class DistEnv(RunEnv):
         return parallelize(model, self, mixed_precision=mixed_precision, activation_checkpointing=activation_checkpointing,
                            compile=compile)
     def no_sync(self, model: nn.Module, enabled: bool = True): return no_sync(model, enabled)
-    def clip_grad_norm_(self, model: nn.Module, max_norm: float) -> torch.Tensor: return clip_grad_norm_(model, max_norm)
+    def grad_norm(self, model: nn.Module) -> torch.Tensor: return grad_norm(model)
     def checkpointer(self) -> "ShardedCheckpointer": return ShardedCheckpointer(self)
     def full_state_dict(self, model: nn.Module) -> dict:
         if not self.is_distributed: return super().full_state_dict(unwrap(model))
@@ -144,15 +144,16 @@ def no_sync(model: nn.Module, enabled: bool = True):
         finally: model.set_requires_gradient_sync(True)
     else: yield
 
-def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
-    "Clip by the gradient norm over every shard on every rank; returns that norm (before clipping)."
+def grad_norm(model: nn.Module) -> torch.Tensor:
+    "The L2 norm of the gradients over every shard on every rank (under FSDP2 a local norm is a partial value)."
     from torch.distributed.tensor import DTensor
-    params = [p for p in model.parameters() if p.grad is not None]
-    if not hasattr(torch.nn.utils, "get_total_norm"):    # torch < 2.6 (no FSDP2 there either): the classic call
-        return torch.nn.utils.clip_grad_norm_(params, max_norm)
-    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-    if isinstance(norm, DTensor): norm = norm.full_tensor()
-    torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)
+    norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    return norm.full_tensor() if isinstance(norm, DTensor) else norm
+
+def clip_grad_norm_(model: nn.Module, max_norm: float) -> torch.Tensor:
+    "Clip by `grad_norm`; returns that norm (before clipping)."
+    norm = grad_norm(model)
+    torch.nn.utils.clip_grads_with_norm_([p for p in model.parameters() if p.grad is not None], max_norm, norm)
     return norm
 
 # %% ../nbs/11_distributed.ipynb #4ad79de8
@@ -196,6 +197,35 @@ def save_distributed_checkpoint(path, model: nn.Module, optimizer, extra: dict, 
     env.barrier()
     return path
 
+# %% ../nbs/11_distributed.ipynb #dcpsafe01
+import pickle
+from torch.distributed.checkpoint import FileSystemReader
+
+_DCP_TYPES = {("torch.distributed.checkpoint.metadata", n) for n in ("Metadata", "TensorStorageMetadata",
+              "BytesStorageMetadata", "ChunkStorageMetadata", "TensorProperties", "MetadataIndex", "StorageMeta",
+              "_MEM_FORMAT_ENCODING")} | {("torch.distributed.checkpoint.filesystem", "_StorageInfo"), ("torch", "Size"),
+              ("torch.serialization", "_get_layout"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
+
+class _MetadataUnpickler(pickle.Unpickler):
+    "Unpickles a DCP `.metadata` allowing only the types it is made of (and torch dtypes); anything else is refused."
+    def find_class(self, module, name):
+        if (module, name) in _DCP_TYPES or (module == "torch" and isinstance(getattr(torch, name, None), torch.dtype)):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a DCP index: refused (the file may be hostile)")
+
+class SafeDCPReader(FileSystemReader):
+    "DCP's file reader with `.metadata` read by `_MetadataUnpickler` and every shard it names checked by `resolve_inside`."
+    def read_metadata(self, *args, **kwargs):
+        path = Path(self.path) / ".metadata"
+        try:
+            with open(path, "rb") as f: md = _MetadataUnpickler(f).load()
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}: not a readable checkpoint index ({e})") from None
+        if not hasattr(md, "storage_data"): raise ValueError(f"{path}: not a DCP index (no storage_data)")
+        for info in (md.storage_data or {}).values():
+            resolve_inside(self.path, info.relative_path, f"named by {path}")
+        return md
+
 # %% ../nbs/11_distributed.ipynb #892df842
 def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: RunEnv) -> dict:
     "Load a `save_distributed_checkpoint` directory, written at any world size, into this model and optimizer; returns `extra`."
@@ -213,7 +243,7 @@ def load_distributed_checkpoint(path, model: nn.Module, optimizer, env: RunEnv) 
     state = {"model": model_sd, "optim": optim_sd}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*assuming the intent is to load in a single process")
-        dcp.load(state, checkpoint_id=path, planner=_WeightsOnlyLoadPlanner(), no_dist=not env.is_distributed)
+        dcp.load(state, storage_reader=SafeDCPReader(path), planner=_WeightsOnlyLoadPlanner(), no_dist=not env.is_distributed)
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"], options=opts)
     return torch.load(path / EXTRA_FILE, weights_only=True, map_location="cpu")
 

@@ -56,6 +56,9 @@ def check_request(model, prompt_tokens, max_new_tokens: int, temperature: float 
     if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1] (1 = no nucleus cut), got {top_p}")
     if top_k < 0: raise ValueError(f"top_k must be >= 0 (0 = no top-k cut), got {top_k}")
     if max_new_tokens < 1: raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if max_new_tokens >= p.max_seq_len:
+        raise ValueError(f"max_new_tokens={max_new_tokens:,} leaves no room for a prompt: the model holds max_seq_len={p.max_seq_len:,} "
+                         f"tokens in all; ask for at most {p.max_seq_len - 1:,} new tokens")
     if not isinstance(prompt_tokens, (list, tuple)) or not prompt_tokens:
         raise ValueError("prompt_tokens must be a non-empty list of prompts, each a list of token ids")
     if len(prompt_tokens) > p.max_batch_size:

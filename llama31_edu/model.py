@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, math
 from dataclasses import dataclass, fields, asdict, replace
+from numbers import Real
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -14,9 +15,21 @@ from .layers import RMSNorm, FeedForward
 from .attention import Attention, KVCache, cache_mask
 
 # %% auto #0
-__all__ = ['PRESETS', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params', 'kv_cache_bytes_per_token']
+__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'read_json', 'ModelArgs', 'TransformerBlock', 'Transformer', 'count_params',
+           'kv_cache_bytes_per_token']
 
 # %% ../nbs/05_model.ipynb #05ed79ea
+def read_json(path, what: str = "file") -> dict:
+    "The JSON object in `path`; a one-line error naming the file if it is not valid JSON or not an object."
+    path = Path(path)
+    try: d = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not valid JSON ({e}); download or copy the {what} again") from None
+    if not isinstance(d, dict): raise ValueError(f"{path}: expected a JSON object ({{...}}) in this {what}, got {type(d).__name__}")
+    return d
+
+MAX_SEQ_LEN = 1 << 20
+"The longest `max_seq_len` a `ModelArgs` accepts (1,048,576 positions)."
+
 @dataclass
 class ModelArgs:
     dim: int = 4096                     # model (residual stream) width
@@ -38,9 +51,26 @@ class ModelArgs:
 
     def __post_init__(self):
         if self.n_kv_heads is None: self.n_kv_heads = self.n_heads
-        for name in ("dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "multiple_of", "max_seq_len", "max_batch_size"):
+        for name in ("dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "multiple_of", "max_seq_len", "max_batch_size",
+                     "rope_original_max_seq_len"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v <= 0: raise ValueError(f"ModelArgs.{name} must be a positive integer, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"ModelArgs.{name} must be a positive integer, got {v!r}")
+        # Each of these divides or takes a logarithm somewhere: 0, a negative number, inf or NaN turns every logit into NaN.
+        for name in ("norm_eps", "rope_theta", "rope_scale_factor", "rope_low_freq_factor", "rope_high_freq_factor", "ffn_dim_multiplier"):
+            v = getattr(self, name)
+            if v is None and name == "ffn_dim_multiplier": continue
+            if not isinstance(v, Real) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+                raise ValueError(f"ModelArgs.{name} must be a positive finite number, got {v!r}")
+        if self.rope_high_freq_factor <= self.rope_low_freq_factor:
+            raise ValueError(f"ModelArgs.rope_low_freq_factor={self.rope_low_freq_factor} must be below ModelArgs.rope_high_freq_factor="
+                             f"{self.rope_high_freq_factor}: the scaling blends between them (Llama 3.1: 1.0 and 4.0)")
+        if not isinstance(self.use_scaled_rope, bool):
+            raise ValueError(f"ModelArgs.use_scaled_rope must be true or false, got {self.use_scaled_rope!r}")
+        if self.max_seq_len > MAX_SEQ_LEN:
+            raise ValueError(f"ModelArgs.max_seq_len={self.max_seq_len:,} is more than {MAX_SEQ_LEN:,} (8 x Llama 3.1's 131,072-token "
+                             f"context); its RoPE table alone would take {self.max_seq_len * self.head_dim * 4 / 2**30:,.1f} GiB. "
+                             "Ask for the context you will use")
         if self.n_heads % self.n_kv_heads:
             raise ValueError(f"n_heads={self.n_heads} is not divisible by n_kv_heads={self.n_kv_heads}: "
                              "each key/value head must serve a whole group of query heads")
@@ -54,19 +84,23 @@ class ModelArgs:
 
     @classmethod
     def from_params_json(cls, path_or_dict, source: str | None = None, **overrides) -> "ModelArgs":
-        "Build from Meta's `params.json` (a path or a dict; `source` names it in errors); unknown keys are an error, named; `overrides` that are not None win."
-        if isinstance(path_or_dict, dict): d, src = dict(path_or_dict), source or "params"
-        else:
+        """Build from Meta's `params.json` (a path or a dict); every error names the file (or `source`) and the key.
+        `overrides` that are not None win over the file."""
+        if isinstance(path_or_dict, (str, Path)):
             path = Path(path_or_dict)
             if path.is_dir(): path = path / "params.json"
-            if not path.exists(): raise FileNotFoundError(f"{path} not found: expected Meta's params.json")
-            d, src = json.loads(path.read_text()), str(path)
-        d.update({k: v for k, v in overrides.items() if v is not None})
+            if not path.is_file(): raise FileNotFoundError(f"{path} not found: expected Meta's params.json")
+            d, src = read_json(path, "params.json"), source or str(path)
+        else: d, src = path_or_dict, source or "params"
+        if not isinstance(d, dict):
+            raise ValueError(f"{src}: expected a JSON object of model settings ({{\"dim\": 4096, ...}}), got {type(d).__name__}")
+        d = {**d, **{k: v for k, v in overrides.items() if v is not None}}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown: raise ValueError(f"{src}: unknown key(s) {unknown}; ModelArgs knows {sorted(known)}. "
                                      "Remove them, or use the params.json of a text-only Llama 3.x model.")
-        return cls(**d)
+        try: return cls(**d)
+        except (ValueError, TypeError) as e: raise ValueError(f"{src}: {e}") from None
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "ModelArgs":

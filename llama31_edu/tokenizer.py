@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_tokenizer.ipynb #442dee9b
 from __future__ import annotations
-import base64, errno, hashlib, heapq, importlib.util, json, operator, os, re, sys
+import base64, errno, hashlib, heapq, importlib.util, json, operator, os, re, sys, tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import AbstractSet, BinaryIO, Callable, Collection, Iterable, Iterator, Literal, Sequence
@@ -15,7 +15,7 @@ import tiktoken
 # %% auto #0
 __all__ = ['LLAMA3_PAT_STR', 'DATA_DIR', 'DEMO_CORPUS', 'DEMO_TOKENIZER', 'DEMO_VOCAB_RANKS', 'NUM_RESERVED_SPECIAL_TOKENS',
            'TIKTOKEN_MAX_ENCODE_CHARS', 'MAX_NO_WHITESPACES_CHARS', 'SAMPLE_TEXTS', 'BUILTIN_QUERY_TOOLS', 'ROLES',
-           'train_bpe', 'BytePairEncoder', 'atomic_write', 'save_tiktoken_bpe', 'load_tiktoken_bpe',
+           'train_bpe', 'BytePairEncoder', 'atomic_write', 'check_writable', 'save_tiktoken_bpe', 'load_tiktoken_bpe',
            'special_token_names', 'default_model_path', 'split_long_runs', 'Tokenizer', 'encode_tool_call',
            'ChatFormat', 'cli_main', 'check_exercise', 'solution']
 
@@ -143,6 +143,22 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[BinaryIO
         raise
     return path
 
+# %% ../nbs/01_tokenizer.ipynb #f0e8f298
+def check_writable(path: str | os.PathLike, what: str = "output", *, folder: bool = False) -> Path:
+    "Raise a one-line error now if `path` (a file, or a folder if `folder`) could not be created or replaced later. Creates nothing."
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        raise (NotADirectoryError if folder else IsADirectoryError)(
+            f"{what} {path} is a {'folder' if path.is_dir() else 'file'}; give the path of a {'folder' if folder else 'file'}")
+    near = path.parent.absolute()
+    while not near.exists(): near = near.parent
+    if not near.is_dir(): raise NotADirectoryError(f"{what} {path}: {near} is a file, so no folder can be made below it")
+    try:
+        with tempfile.TemporaryFile(dir=near): pass
+    except OSError as e:
+        raise PermissionError(f"{what} {path}: cannot write in {near} ({e.strerror}); choose a writable location") from None
+    return path
+
 # %% ../nbs/01_tokenizer.ipynb #7fc9a3b0
 def save_tiktoken_bpe(ranks: dict[bytes, int], path: str | os.PathLike) -> Path:
     "Write `ranks` in tiktoken's format (base64 token, space, rank; sorted by rank), atomically."
@@ -180,6 +196,11 @@ def _read_rank_file(path: str | os.PathLike) -> tuple[dict[bytes, int], bytes]:
     if not ranks: raise ValueError(f"{path}: no ranks in file (empty tokenizer file)")
     if sorted(ranks.values()) != list(range(len(ranks))):
         raise ValueError(f"{path}: ranks must be 0..{len(ranks) - 1} with no gaps or repeats")
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:   # byte-level BPE must be able to fall back to single bytes, or text holding that byte cannot be encoded
+        raise ValueError(f"{path}: no token for the single byte(s) {', '.join(f'0x{b:02x}' for b in missing[:8])}"
+                         f"{' ...' if len(missing) > 8 else ''} ({len(missing)} of 256 missing); a byte-level BPE file has all 256. "
+                         "The file is incomplete or not a Llama 3 tokenizer file")
     return ranks, raw
 
 def load_tiktoken_bpe(path: str | os.PathLike) -> dict[bytes, int]:
@@ -422,14 +443,27 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     "`llama31-edu tokenize [--model PATH|demo] [--bos] TEXT...`: show the tokens of TEXT."
     import argparse
     ap = argparse.ArgumentParser(prog="llama31-edu tokenize", description="Split text into Llama 3 tokens and show them.")
-    ap.add_argument("text", nargs="+", help="the text (several arguments are joined with spaces)")
+    ap.add_argument("text", nargs="*", help="the text (several arguments are joined with spaces); '-' reads standard input")
+    ap.add_argument("--file", default=None, help="read the text from this UTF-8 file ('-': standard input)")
     ap.add_argument("--model", default=None, help="tiktoken rank file (default: Meta's Llama 3 tokenizer.model; 'demo' for the demo one)")
     ap.add_argument("--bos", action="store_true", help="prepend <|begin_of_text|>")
     args = ap.parse_args(list(argv) if argv is not None else None)
+    if args.file is not None and args.text: ap.error("give the text as arguments or with --file, not both")
+    if args.file is None and not args.text: ap.error("no text: give it as arguments, with --file PATH, or '-' for standard input")
+    source = args.file if args.file is not None else "-" if args.text == ["-"] else None
+    if source not in (None, "-") and not Path(source).is_file(): ap.error(f"--file {source}: no such file")
+    fail = lambda msg: (print(f"llama31-edu tokenize: {msg}", file=sys.stderr), 1)[1]
     try: t = Tokenizer(DEMO_TOKENIZER if args.model == "demo" else args.model)
-    except (OSError, ValueError) as e:
-        print(f"llama31-edu tokenize: {e}", file=sys.stderr); return 2
-    ids = t.encode(" ".join(args.text), bos=args.bos, eos=False)
+    except OSError as e: ap.error(f"--model: {e}")                     # missing file, a folder: the option is wrong
+    except ValueError as e: return fail(e)                             # the file is there but is not a tokenizer
+    if source is None: text = " ".join(args.text)
+    else:
+        name = "standard input" if source == "-" else source
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        try: text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return fail(f"{name} is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start:,}); convert it to UTF-8 first")
+    ids = t.encode(text, bos=args.bos, eos=False)
     print(f"{len(ids)} tokens ({t.model_path.name}, vocabulary {t.n_words:,})")
     for i in ids: print(f"{i:>7}  {t.token_bytes(i).decode('utf-8', 'replace')!r}")
     return 0

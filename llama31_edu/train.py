@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tokenizer import atomic_write, Tokenizer, DEMO_CORPUS, DEMO_TOKENIZER, NUM_RESERVED_SPECIAL_TOKENS, train_bpe, save_tiktoken_bpe
+from .tokenizer import atomic_write, check_writable, Tokenizer, DEMO_CORPUS, DEMO_TOKENIZER, NUM_RESERVED_SPECIAL_TOKENS, train_bpe, save_tiktoken_bpe
 from .model import ModelArgs, Transformer, TransformerBlock, PRESETS, count_params
 from .checkpoints import load_checkpoint, save_meta_checkpoint, build_model, checkpoint_format, args_from_hf_config
 from .data import prepare_data, WindowSampler, val_batches, TokenData, source_files, read_utf8, source_hash, DEFAULT_CACHE_DIR
@@ -26,10 +26,10 @@ __all__ = ['STRATEGIES', 'GPU_PEAK_BF16', 'H100_BF16_FLOPS', 'IGNORE', 'LATEST',
            'recompute_in_backward', 'prepare_blocks', 'RunEnv', 'any_rank', 'micro_batch_size', 'local_env',
            'BatchSource', 'to_device', 'ValWindows', 'BudgetPlanner', 'rng_state', 'set_rng_state', 'TrainState',
            'trainable_state', 'OneFileCheckpointer', 'read_checkpoint', 'record_latest', 'latest_checkpoint',
-           'checkpoint_step', 'TrainingDiverged', 'StepStats', 'train_step', 'evaluate', 'plot_losses', 'check_out',
-           'check_run_dir', 'start_run_dir', 'Interrupted', 'StopSignals', 'threading_main', 'Log', 'setup_state',
-           'save_state', 'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model',
-           'run_identity', 'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
+           'checkpoint_step', 'TrainingDiverged', 'StepStats', 'train_step', 'evaluate', 'plot_losses', 'check_run_dir',
+           'start_run_dir', 'Interrupted', 'StopSignals', 'threading_main', 'Log', 'setup_state', 'save_state',
+           'diverged', 'run_steps', 'finish', 'fit', 'init_args', 'model_args', 'init_model', 'run_identity',
+           'export_model', 'train', 'load_config', 'config_parser', 'tokenizer_for', 'config_from_args',
            'resume_command', 'cli_main']
 
 # %% ../nbs/08_train.ipynb #6e933318
@@ -234,9 +234,9 @@ class RunEnv:
     def no_sync(self, model: nn.Module, enabled: bool = True):
         "Within: backward accumulates gradients without exchanging them (nothing to exchange with one rank)."
         return contextlib.nullcontext()
-    def clip_grad_norm_(self, model: nn.Module, max_norm: float) -> torch.Tensor:
-        "Clip by the global gradient norm; returns the norm before clipping."
-        return torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], max_norm)
+    def grad_norm(self, model: nn.Module) -> torch.Tensor:
+        "The global L2 norm of the gradients (chapter 11: over every shard on every rank)."
+        return torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
     def checkpointer(self) -> "OneFileCheckpointer": return OneFileCheckpointer(self)
     def full_state_dict(self, model: nn.Module) -> dict:
         "The whole model's weights on CPU (on rank 0; chapter 11 gathers shards)."
@@ -406,9 +406,9 @@ def latest_checkpoint(out: Path) -> Path | None:
     "The run's latest checkpoint: the one `checkpoint.json` names, else whichever of the two kinds exists (newest)."
     out = Path(out)
     try:
-        p = out / json.loads((out / LATEST).read_text())["path"]
-        if p.exists(): return p
-    except (OSError, ValueError, KeyError): pass
+        name = json.loads((out / LATEST).read_text())["path"]
+        if name in ("checkpoint.pt", "checkpoint") and (out / name).exists(): return out / name   # nothing else, nowhere else
+    except (OSError, ValueError, KeyError, TypeError): pass
     found = [p for p in (out / "checkpoint.pt", out / "checkpoint") if p.exists()]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
@@ -447,14 +447,15 @@ def train_step(state: TrainState, batches: list, loss_fn: Callable, cfg: TrainCo
         loss_sum += s.detach(); n_tokens += n
     total = env.all_reduce(torch.stack([loss_sum, n_tokens.float()]))
     n_all = max(1.0, float(total[1]))
-    for p in model.parameters():
-        if p.grad is not None: p.grad.mul_(env.world_size / n_all)
-    grad_norm = float(env.clip_grad_norm_(model, cfg.grad_clip))
-    loss = float(total[0]) / n_all
+    scale = env.world_size / n_all                  # sum over ranks' tokens -> mean over all target tokens
+    grad_norm, loss = float(env.grad_norm(model)) * scale, float(total[0]) / n_all
     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
         what, v = ("loss", loss) if not math.isfinite(loss) else ("gradient norm", grad_norm)
         opt.zero_grad(set_to_none=True)
         raise TrainingDiverged(f"{what} is {v} at step {state.step + 1}", state.step + 1)
+    clip = min(1.0, cfg.grad_clip / (grad_norm + 1e-6))
+    for p in model.parameters():                    # the mean and the clipping in one pass over the gradients
+        if p.grad is not None: p.grad.mul_(scale * clip)
     opt.step(); opt.zero_grad(set_to_none=True)
     state.step += 1; state.tokens += int(total[1])
     return StepStats(loss, int(total[1]), grad_norm, lr, time.perf_counter() - t0)
@@ -500,15 +501,6 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     for k, v in d.items():
         if isinstance(v, dict): out.update(_flatten(v, f"{prefix}{k}."))
         else: out[f"{prefix}{k}"] = v
-    return out
-
-def check_out(out: str | Path) -> Path:
-    "`out` as a Path if a run folder can be made there: not a file, and in a place we may write."
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out}: is a file; give a folder for the run")
-    parent = next(p for p in [out, *out.parents] if p.exists())
-    if not os.access(parent, os.W_OK) or os.statvfs(parent).f_flag & os.ST_RDONLY:
-        raise ValueError(f"--out {out}: cannot write in {parent} (read-only); choose a folder you may write to")
     return out
 
 def check_run_dir(out: Path, identity: dict, resume: bool, ckpt: Path | None) -> None:
@@ -748,7 +740,7 @@ def train(cfg: TrainConfig, text: str | Path, tokenizer, out: str | Path, *, res
           env: RunEnv | None = None, resume_command: str = "the same command with --resume") -> dict:
     "Pre-train per `cfg` on `text`, writing the run to `out`. Returns the metrics (also in `out/metrics.json`)."
     check_config(cfg)
-    out, env = check_out(out), env or local_env(cfg.strategy, cfg.device)
+    out, env = check_writable(out, "--out", folder=True), env or local_env(cfg.strategy, cfg.device)
     args = model_args(cfg)
     check_vocab(args, tokenizer, str(tokenizer_path or "the tokenizer"))
     seq_len = cfg.seq_len or args.max_seq_len
@@ -786,7 +778,12 @@ def load_config(spec: str) -> str | dict:
     raise ValueError(f"--config {spec!r}: not a preset ({', '.join(PRESETS)}), inline JSON, or an existing JSON file")
 
 def _type(annotation: str):
-    return {"int": int, "float": float, "str": str}[annotation.split("|")[0].strip()]
+    "The argparse type of a field annotated `annotation`; an optional field also takes `none`."
+    base = {"int": int, "float": float, "str": str}[annotation.split("|")[0].strip()]
+    if "None" not in annotation: return base
+    def optional(s: str): return None if s.lower() == "none" else base(s)
+    optional.__name__ = base.__name__          # argparse names the type in its errors
+    return optional
 
 def config_parser(prog: str = "llama31-edu train", defaults: TrainConfig | None = None) -> argparse.ArgumentParser:
     "The command line: one option per `TrainConfig` field (help from the field), then the run's own options."
@@ -882,7 +879,7 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     try:
         cfg = config_from_args(a, defaults or TrainConfig())
         if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
-        out = check_out(a.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}")
+        out = check_writable(a.out or f"runs/{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
         text = Path(a.text) if a.text else Path(DEMO_CORPUS)
         if a.threads: torch.set_num_threads(a.threads)
         env = make_env(cfg.strategy, cfg.device)
@@ -894,8 +891,9 @@ def cli_main(argv: list[str] | None = None, *, defaults: TrainConfig | None = No
     except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum
     except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
     except OSError as e:
-        if e.errno == errno.ENOSPC: return _error(prog, e, 1)
-        if isinstance(e, (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)): return _error(prog, e, 2)
+        if e.errno == errno.ENOSPC: return _error(prog, f"{e.strerror}; the last good checkpoint is kept", 1)
+        if isinstance(e, (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)):
+            return _error(prog, e, 2)
         raise
     except (ValueError, RuntimeError) as e: return _error(prog, e, 2)
     finally:
