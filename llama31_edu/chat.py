@@ -20,7 +20,8 @@ from .tokenizer import ChatFormat, Tokenizer, BUILTIN_QUERY_TOOLS, DEMO_VOCAB_RA
 # %% auto #0
 __all__ = ['DEMO_VOCAB', 'Reply', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call', 'Toolbox',
            'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request', 'ToolTurn', 'chat_with_tools',
-           'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'load_for_inference', 'generate_cli', 'chat_cli']
+           'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError', 'load_for_inference',
+           'generate_cli', 'chat_cli']
 
 # %% ../nbs/10_chat.ipynb #95492f9a
 def _tokens(x) -> list[int]:
@@ -323,13 +324,21 @@ def resolve_ckpt(ckpt: str | Path) -> Path:
                                     "ends); resume the run to finish it, or point --ckpt at an exported model")
     return d
 
+class CheckpointError(ValueError):
+    "The checkpoint folder exists but its contents cannot be loaded (damaged, inconsistent): exit status 1, not 2."
+
 def load_for_inference(ckpt: str | Path, tokenizer: str | Path | None = None, device: str | None = None,
                        max_seq_len: int | None = None):
     "Model (eval mode, bf16 on GPU) and a tokenizer with the same vocabulary, from a checkpoint directory."
     from llama31_edu.checkpoints import load_checkpoint
     ckpt = resolve_ckpt(ckpt)
     dev, dtype = device_and_dtype(device)
-    model = load_checkpoint(ckpt, dtype=dtype, device=dev, max_seq_len=max_seq_len, max_batch_size=1).eval()
+    from llama31_edu.model import MAX_SEQ_LEN
+    if max_seq_len is not None and not 1 <= max_seq_len <= MAX_SEQ_LEN:   # the command's mistake, not the folder's
+        raise ValueError(f"--max-seq-len: max_seq_len={max_seq_len:,} must be between 1 and {MAX_SEQ_LEN:,} (it sizes the "
+                         "RoPE table and the KV cache)")
+    try: model = load_checkpoint(ckpt, dtype=dtype, device=dev, max_seq_len=max_seq_len, max_batch_size=1).eval()
+    except (ValueError, OSError) as e: raise CheckpointError(str(e)) from None   # the folder's contents, not the command
     tok = load_tokenizer(ckpt, model_args(model).vocab_size, tokenizer)
     check_vocab(model, tok)
     return model, tok
@@ -353,6 +362,11 @@ def _check_sampling(ap, a):
     if a.top_k < 0: ap.error(f"--top-k must be >= 0 (0 = off), got {a.top_k}")
     if a.max_new_tokens < 1: ap.error(f"--max-new-tokens must be >= 1, got {a.max_new_tokens}")
 
+def _load_error(ap, e: CheckpointError) -> int:
+    "A damaged checkpoint: one line naming it, exit status 1 (usage errors stay argparse's 2)."
+    print(f"{ap.prog}: error: {e}", file=sys.stderr, flush=True)
+    return 1
+
 def generate_cli(argv: list[str] | None = None, out=None) -> int:
     "`llama31-edu generate`: complete `--prompt` from a checkpoint, streaming the text."
     from llama31_edu.generate import stream_generate
@@ -371,6 +385,7 @@ def generate_cli(argv: list[str] | None = None, out=None) -> int:
         prompt = tok.encode(a.prompt, bos=not a.no_bos, eos=False)
         pieces = stream_generate(model, tok, prompt, a.max_new_tokens, temperature=a.temperature, top_p=a.top_p,
                                  top_k=a.top_k, seed=a.seed, compile=a.compile)   # validates the request first
+    except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e:
         ap.error(str(e))
     out.write(a.prompt); out.flush()
@@ -391,6 +406,7 @@ def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, 
     _check_sampling(ap, a)
     if a.max_tool_steps < 0: ap.error(f"--max-tool-steps must be >= 0 (0 = never run a tool), got {a.max_tool_steps}")
     try: model, tok = load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
+    except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
     box = calculator_toolbox() if a.tools else None
     system = tool_system_prompt(box, a.system or "") if box else a.system
