@@ -266,11 +266,12 @@ def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str
               resume: bool = False, tokenizer_path: str | Path | None = None, progress: bool = True, env=None,
               resume_command: str = "the same command with --resume") -> dict:
     "Fine-tune per `cfg` (`cfg.init`: the model to start from) on the dialogs of `data`, writing the run to `out`."
-    from llama31_edu.train import (RESUMABLE_CHANGES, check_config, check_out, check_run_dir, check_vocab, export_model,
+    from llama31_edu.tokenizer import check_writable
+    from llama31_edu.train import (RESUMABLE_CHANGES, check_config, check_run_dir, check_vocab, export_model,
                                    fit, init_model, latest_checkpoint, local_env, model_args)
     check_config(cfg)
     if cfg.init is None: raise ValueError("--init is required: fine-tuning starts from a trained model folder")
-    out, env = check_out(out), env or local_env(cfg.strategy, cfg.device)
+    out, env = check_writable(out, "--out", folder=True), env or local_env(cfg.strategy, cfg.device)
     args = model_args(cfg)
     check_vocab(args, tokenizer, str(tokenizer_path or "the tokenizer"))
     seq_len = cfg.seq_len or args.max_seq_len
@@ -310,7 +311,8 @@ def show_transcript(model, tokenizer: Tokenizer, dialog: dict, write=print) -> N
 
 def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu sft") -> int:
     "`llama31-edu sft --init DIR --data FILE --out DIR`: fine-tune on chat dialogs (runs under torchrun too)."
-    from llama31_edu.train import (Interrupted, TrainingDiverged, _error, check_out, config_from_args, config_parser,
+    from llama31_edu.tokenizer import check_writable
+    from llama31_edu.train import (Interrupted, TrainingDiverged, _error, config_from_args, config_parser,
                                    micro_batch_size, model_args, resume_command, tokenizer_for)
     from llama31_edu.distributed import init_distributed
     from llama31_edu.checkpoints import load_checkpoint
@@ -330,7 +332,7 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
         cfg = config_from_args(a, defaults)
         if cfg.init is None: raise ValueError("--init DIR is required: the model folder to fine-tune (ours, Meta's or Hugging Face's)")
         if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
-        out = check_out(a.out or f"runs/sft-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+        out = check_writable(a.out or f"runs/sft-{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
         if a.threads: torch.set_num_threads(a.threads)
         env = init_distributed(cfg.strategy, cfg.device)
         if a.global_batch is not None: cfg.batch_size = micro_batch_size(a.global_batch, env, cfg.grad_accum)
