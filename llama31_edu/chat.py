@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_chat.ipynb #dd104c8f
 from __future__ import annotations
-import argparse, ast, inspect, json, math, operator, sys
+import argparse, ast, datetime, inspect, json, math, operator, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,12 +15,13 @@ from torch import nn
 
 from .generate import generate_tokens, model_args, StreamDecoder
 from .train import check_vocab, pick_device
-from .tokenizer import ChatFormat, Tokenizer, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
+from .tokenizer import ChatFormat, Tokenizer, BUILTIN_QUERY_TOOLS, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
 
 # %% auto #0
 __all__ = ['DEMO_VOCAB', 'Reply', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call', 'Toolbox',
-           'tool_system_prompt', 'tool_request', 'ToolTurn', 'chat_with_tools', 'device_and_dtype', 'load_tokenizer',
-           'resolve_ckpt', 'load_for_inference', 'generate_cli', 'chat_cli']
+           'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request', 'ToolTurn', 'chat_with_tools',
+           'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError', 'load_for_inference',
+           'generate_cli', 'chat_cli']
 
 # %% ../nbs/10_chat.ipynb #95492f9a
 def _tokens(x) -> list[int]:
@@ -33,6 +34,7 @@ class Reply:
     tokens: list[int]
     text: str
     stop_token: int | None
+    interrupted: bool = False    # Ctrl-C stopped it; the partial reply stays in the conversation, closed with <|eot_id|>
 
 class Conversation:
     "A Llama 3.1 chat held as tokens, generated with chapter 9's KV-cache `generate`."
@@ -82,17 +84,22 @@ class Conversation:
                 if not head: return
                 holding = self.hold_json and head.startswith("{")
             if not holding: write("".join(pending)); pending.clear()
-        for nxt, _ in steps:
-            t = int(nxt[0])
-            if t in self.tokenizer.stop_tokens: stop = t; break
-            out.append(t)
-            if out[0] == self.tokenizer.python_tag_id: continue   # a tool call is for the program, not the screen
-            show(dec.push(t))
+        interrupted = False
+        try:
+            for nxt, _ in steps:
+                t = int(nxt[0])
+                if t in self.tokenizer.stop_tokens: stop = t; break
+                out.append(t)
+                if out[0] == self.tokenizer.python_tag_id: continue   # a tool call is for the program, not the screen
+                show(dec.push(t))
+        except KeyboardInterrupt:    # Ctrl-C ends the reply, not the program: keep what came so far
+            interrupted = True
+            steps.close()
         if out[:1] != [self.tokenizer.python_tag_id]: show(dec.flush())
         self.turns += 1
         # the reply goes back as generated; a reply cut by the length limit is closed with <|eot_id|>
         self.tokens = prompt + out + [stop if stop is not None else self.tokenizer.eot_id]
-        reply = Reply(out, self.tokenizer.decode(out), stop)
+        reply = Reply(out, self.tokenizer.decode(out), stop, interrupted)
         if pending and not (holding and tool_request(reply, self.tokenizer) is not None): write("".join(pending))
         return reply
 
@@ -168,25 +175,34 @@ class ToolCall:
     arguments: dict = field(default_factory=dict)
     error: str | None = None
 
+_MALFORMED = 'malformed tool call: expected {"name": "<tool>", "parameters": {...}}, <function=NAME>{...}</function> or NAME.call(query="...")'
+_FUNCTION_TAG = re.compile(r"<function=(?P<name>[A-Za-z_][\w.-]*)>(?P<args>.*)</function>", re.DOTALL)
+
+def _json_call(text: str, name: str | None = None) -> ToolCall:
+    "A JSON object: the whole call (`name` None) or the arguments of the tool `name`."
+    try: obj = json.loads(text)
+    except json.JSONDecodeError as e: return ToolCall(name, error=f"malformed tool call: invalid JSON ({e.msg} at char {e.pos})")
+    except RecursionError: return ToolCall(name, error="malformed tool call: JSON nested too deeply")
+    if name is not None: args = obj
+    elif not isinstance(obj, dict) or not isinstance(obj.get("name"), str): return ToolCall(None, error=_MALFORMED)
+    else: name, args = obj["name"], obj.get("parameters", obj.get("arguments", {}))
+    if not isinstance(args, dict): return ToolCall(name, error="malformed tool call: parameters must be a JSON object")
+    return ToolCall(name, args)
+
 def parse_tool_call(text: str) -> ToolCall:
-    "Parse what follows `<|python_tag|>`: JSON `{\"name\": ..., \"parameters\": {...}}` or `name.call(k=v, ...)`."
+    "Parse a call: JSON `{\"name\": ..., \"parameters\": {...}}`, `<function=NAME>{...}</function>` or `NAME.call(k=v, ...)`."
     text = text.strip()
-    if text.startswith("{"):
-        try: obj = json.loads(text)
-        except json.JSONDecodeError as e: return ToolCall(None, error=f"malformed tool call: invalid JSON ({e.msg} at char {e.pos})")
-        if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
-            return ToolCall(None, error='malformed tool call: expected {"name": "<tool>", "parameters": {...}}')
-        args = obj.get("parameters", obj.get("arguments", {}))
-        if not isinstance(args, dict): return ToolCall(obj["name"], error="malformed tool call: parameters must be a JSON object")
-        return ToolCall(obj["name"], args)
+    if text.startswith("{"): return _json_call(text)
+    if m := _FUNCTION_TAG.fullmatch(text): return _json_call(m["args"], m["name"])
     try:   # Meta's built-in spelling, e.g. brave_search.call(query="...") -- parsed, never evaluated
         node = ast.parse(text, mode="eval").body
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"
                 and isinstance(node.func.value, ast.Name) and not node.args):
             return ToolCall(node.func.value.id, {k.arg: ast.literal_eval(k.value) for k in node.keywords})
-    except (SyntaxError, ValueError):
-        pass
-    return ToolCall(None, error='malformed tool call: expected {"name": "<tool>", "parameters": {...}}')
+    # model output is data: whatever it wrote (unhashable keys, 10,000 brackets) is a malformed call, not a crash
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as e:
+        if not isinstance(e, SyntaxError): return ToolCall(None, error=f"malformed tool call: arguments must be literals ({type(e).__name__})")
+    return ToolCall(None, error=_MALFORMED)
 
 class Toolbox:
     "Registered Python functions the model may call by name with JSON arguments."
@@ -198,10 +214,11 @@ class Toolbox:
         self.tools[name or fn.__name__] = fn
         return fn
 
-    def describe(self) -> str:
-        "One JSON line per tool: name, docstring, parameters (for the system prompt)."
+    def describe(self, names: Sequence[str] | None = None) -> str:
+        "One JSON line per tool (all, or `names`): name, docstring, parameters (for the system prompt)."
         lines = []
         for name, fn in self.tools.items():
+            if names is not None and name not in names: continue
             params = {p: {"type": "string" if a.annotation in (str, "str") else "any"}
                       for p, a in inspect.signature(fn).parameters.items()}
             lines.append(json.dumps({"name": name, "description": (fn.__doc__ or "").strip(), "parameters": params}))
@@ -218,19 +235,35 @@ class Toolbox:
         except Exception as e: return {"error": f"{call.name} raised {type(e).__name__}: {e}"}
 
 # %% ../nbs/10_chat.ipynb #83396273
-def tool_system_prompt(toolbox: Toolbox, extra: str = "") -> str:
-    "Llama 3.1's tool-use system prompt: `Environment: ipython` plus the tools' descriptions."
-    return ("Environment: ipython\n\n"
-            "You have access to the following functions. To call one, reply with <|python_tag|> followed by "
-            '{"name": function name, "parameters": {argument name: value}} and nothing else; '
-            "its result will come back to you in an ipython message.\n\n"
-            f"{toolbox.describe()}\n" + (f"\n{extra}" if extra else ""))
+def math_tool(query: str):
+    "Evaluate an arithmetic expression, e.g. 12 * (3 + 4)."
+    return calculate(query)
+
+def calculator_toolbox() -> Toolbox:
+    "The calculator as Llama 3.1's built-in math tool: the model writes `wolfram_alpha.call(query=\"...\")`."
+    box = Toolbox()
+    box.register(math_tool, "wolfram_alpha")
+    return box
+
+def tool_system_prompt(toolbox: Toolbox, extra: str = "", today: str | datetime.date | None = None) -> str:
+    "Llama 3.1's tool system prompt (Meta's prompt-format document): environment, built-in tools, dates, custom tools."
+    if today is None or isinstance(today, datetime.date): today = (today or datetime.date.today()).strftime("%d %B %Y")
+    builtin = [n for n in toolbox.tools if n in BUILTIN_QUERY_TOOLS]
+    custom = [n for n in toolbox.tools if n not in BUILTIN_QUERY_TOOLS]
+    text = ("Environment: ipython\n" + (f"Tools: {', '.join(builtin)}\n" if builtin else "\n") +
+            f"Cutting Knowledge Date: December 2023\nToday Date: {today}\n")
+    if custom:
+        text += ("\nYou may also call these functions. To call one, reply with only a JSON object "
+                 '{"name": function name, "parameters": {argument name: value}}; '
+                 "its result comes back to you in an ipython message.\n" + toolbox.describe(custom) + "\n")
+    return text + (f"\n{extra}\n" if extra else "")
 
 def tool_request(reply: Reply, tokenizer) -> str | None:
     "The call text if `reply` is a tool call: `<|python_tag|>...` (Llama 3.1's form), or a bare JSON call ending the turn."
     if reply.tokens[:1] == [tokenizer.python_tag_id] and reply.stop_token in (tokenizer.eom_id, tokenizer.eot_id):
         return tokenizer.decode(reply.tokens[1:])
     text = reply.text.strip()
+    if reply.stop_token == tokenizer.eot_id and _FUNCTION_TAG.fullmatch(text): return text   # Meta's <function=...> form
     if reply.stop_token == tokenizer.eot_id and text.startswith("{") and text.endswith("}"):
         # the zero-shot JSON tool format of Llama 3.1 Instruct: {"name": ..., "parameters": ...}<|eot_id|>
         try: obj = json.loads(text)
@@ -251,7 +284,7 @@ def chat_with_tools(conv: Conversation, toolbox: Toolbox, user_text: str, *, max
     tok, calls = conv.tokenizer, []
     conv.hold_json = True
     reply = conv.respond(conv.encode_message("user", user_text), write=write)
-    while (request := tool_request(reply, tok)) is not None:
+    while not reply.interrupted and (request := tool_request(reply, tok)) is not None:
         if len(calls) == max_steps:
             return ToolTurn(reply, calls, hit_step_limit=True)
         call = parse_tool_call(request)
@@ -291,13 +324,21 @@ def resolve_ckpt(ckpt: str | Path) -> Path:
                                     "ends); resume the run to finish it, or point --ckpt at an exported model")
     return d
 
+class CheckpointError(ValueError):
+    "The checkpoint folder exists but its contents cannot be loaded (damaged, inconsistent): exit status 1, not 2."
+
 def load_for_inference(ckpt: str | Path, tokenizer: str | Path | None = None, device: str | None = None,
                        max_seq_len: int | None = None):
     "Model (eval mode, bf16 on GPU) and a tokenizer with the same vocabulary, from a checkpoint directory."
     from llama31_edu.checkpoints import load_checkpoint
     ckpt = resolve_ckpt(ckpt)
     dev, dtype = device_and_dtype(device)
-    model = load_checkpoint(ckpt, dtype=dtype, device=dev, max_seq_len=max_seq_len, max_batch_size=1).eval()
+    from llama31_edu.model import MAX_SEQ_LEN
+    if max_seq_len is not None and not 1 <= max_seq_len <= MAX_SEQ_LEN:   # the command's mistake, not the folder's
+        raise ValueError(f"--max-seq-len: max_seq_len={max_seq_len:,} must be between 1 and {MAX_SEQ_LEN:,} (it sizes the "
+                         "RoPE table and the KV cache)")
+    try: model = load_checkpoint(ckpt, dtype=dtype, device=dev, max_seq_len=max_seq_len, max_batch_size=1).eval()
+    except (ValueError, OSError) as e: raise CheckpointError(str(e)) from None   # the folder's contents, not the command
     tok = load_tokenizer(ckpt, model_args(model).vocab_size, tokenizer)
     check_vocab(model, tok)
     return model, tok
@@ -315,10 +356,16 @@ def _sampling_args(ap: argparse.ArgumentParser, temperature: float, top_p: float
     ap.add_argument("--max-seq-len", type=int, default=None, help="override the checkpoint's max_seq_len (Meta's params.json has none)")
 
 def _check_sampling(ap, a):
-    if a.temperature < 0: ap.error(f"--temperature must be >= 0 (0 = greedy), got {a.temperature}")
+    if not a.temperature >= 0 or math.isinf(a.temperature):   # `not >=` also catches nan
+        ap.error(f"--temperature must be a finite number >= 0 (0 = greedy), got {a.temperature}")
     if not 0 < a.top_p <= 1: ap.error(f"--top-p must be in (0, 1], got {a.top_p}")
     if a.top_k < 0: ap.error(f"--top-k must be >= 0 (0 = off), got {a.top_k}")
     if a.max_new_tokens < 1: ap.error(f"--max-new-tokens must be >= 1, got {a.max_new_tokens}")
+
+def _load_error(ap, e: CheckpointError) -> int:
+    "A damaged checkpoint: one line naming it, exit status 1 (usage errors stay argparse's 2)."
+    print(f"{ap.prog}: error: {e}", file=sys.stderr, flush=True)
+    return 1
 
 def _load_args(a):
     return load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
@@ -343,6 +390,7 @@ def generate_cli(argv: list[str] | None = None, out=None, *, add_args=None, load
         prompt = tok.encode(a.prompt, bos=not a.no_bos, eos=False)
         pieces = stream_generate(model, tok, prompt, a.max_new_tokens, temperature=a.temperature, top_p=a.top_p,
                                  top_k=a.top_k, seed=a.seed, compile=a.compile)   # validates the request first
+    except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e:
         ap.error(str(e))
     out.write(a.prompt); out.flush()
@@ -356,15 +404,17 @@ def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, 
     out = out or sys.stdout
     ap = argparse.ArgumentParser(prog="llama31-edu chat", description="Chat with a checkpoint (Llama 3.1 chat format).")
     ap.add_argument("--system", default=None, help="system prompt")
-    ap.add_argument("--tools", action="store_true", help="let the model call the calculator tool (Environment: ipython)")
+    ap.add_argument("--tools", action="store_true", help="let the model call the calculator as the built-in wolfram_alpha tool (Environment: ipython)")
     ap.add_argument("--max-tool-steps", type=int, default=5)
     _sampling_args(ap, temperature=0.6, top_p=0.9)
     if add_args: add_args(ap)
     a = ap.parse_args(argv)
     _check_sampling(ap, a)
+    if a.max_tool_steps < 0: ap.error(f"--max-tool-steps must be >= 0 (0 = never run a tool), got {a.max_tool_steps}")
     try: model, tok = (load or _load_args)(a)
+    except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
-    box = Toolbox(calculate) if a.tools else None
+    box = calculator_toolbox() if a.tools else None
     system = tool_system_prompt(box, a.system or "") if box else a.system
     conv = Conversation(model, tok, system, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
                         top_p=a.top_p, top_k=a.top_k, seed=a.seed)
@@ -378,10 +428,14 @@ def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, 
         if not line.strip(): continue
         out.write("assistant> ")
         try:
-            if box is None: conv.say(line, write=write)
+            if box is None: reply = conv.say(line, write=write)
             else:
                 turn = chat_with_tools(conv, box, line, max_steps=a.max_tool_steps, write=write)
+                reply = turn.reply
                 if turn.hit_step_limit: out.write(f"(stopped after {a.max_tool_steps} tool calls)")
+            if reply.interrupted: out.write(" (interrupted)")
         except ValueError as e:
             out.write(f"\n(error: {e})")
+        except KeyboardInterrupt:    # between two generations (running a tool): the turn so far is kept
+            out.write(" (interrupted)")
         out.write("\n")

@@ -12,13 +12,14 @@ __all__ = ['SUBCOMMANDS', 'main', 'generate', 'chat', 'convert']
 # %% ../nbs/17_cli.ipynb #28d86e33
 SUBCOMMANDS = {
     # name: ("module:function", one-line help)
-    "demo":     ("llama31_edu.distributed:demo_main", "train the demo model on data/ and print samples"),
+    "demo":     ("llama31_edu.sft:demo_main",         "pre-train the demo model, fine-tune it to chat and call a tool, show it"),
     "tokenize": ("llama31_edu.tokenizer:cli_main",    "split text into Llama 3 tokens and show them"),
     "train":    ("llama31_edu.distributed:cli_main",  "train a model (run under torchrun for DDP/FSDP)"),
     "generate": ("llama31_edu.chat:generate_cli",     "complete a prompt from a checkpoint"),
     "chat":     ("llama31_edu.chat:chat_cli",         "chat with a checkpoint (Llama 3.1 chat format)"),
     "convert":  ("llama31_edu.checkpoints:convert_cli", "convert a checkpoint between Meta's and Hugging Face's formats"),
     "scaling":  ("llama31_edu.scaling:cli_main",      "the model card's figures, from first principles"),
+    "sft":      ("llama31_edu.sft:sft_cli",           "fine-tune a model on chat dialogs with tool calls (torchrun too)"),
 }
 
 # %% ../nbs/17_cli.ipynb #b4a0d3f7

@@ -21,9 +21,9 @@ from llama31_edu.tokenizer import DEMO_TOKENIZER
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60             # per case; generous for a shared machine: a hang (a FIFO opened for reading) never ends
 USAGE, CONTENT = 2, 1
-# `llama31-edu generate` (chapter 10) reports every load error through argparse, so a damaged checkpoint exits 2
-# there; `convert` and `tokenize` (chapters 6 and 1) separate usage (2) from contents (1).
-GENERATE_LOAD_ERROR = 2
+# `llama31-edu generate` (chapter 10), like `convert` and `tokenize` (chapters 6 and 1), separates usage (2) from
+# contents (1): a damaged checkpoint exits 1.
+GENERATE_LOAD_ERROR = 1
 
 CASES: dict = {}         # name -> (argv, expected exit status, fragments stderr must hold, stdin bytes or None)
 

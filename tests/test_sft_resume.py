@@ -1,0 +1,77 @@
+"""`llama31-edu sft` (chapter 14) on the training engine: SIGKILL at a random step, then `--resume`, ends with weights
+bitwise equal to an uninterrupted run (the dialog batch source's position is part of the checkpoint)."""
+import json, random, signal, subprocess, sys
+import pytest, torch
+
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    "A tiny random model in Meta's format with the demo tokenizer (the --init folder), and 48 + 8 dialogs."
+    from llama31_edu.model import ModelArgs, Transformer
+    from llama31_edu.sft import SFT_DATA
+    from llama31_edu.tokenizer import DEMO_TOKENIZER
+    from llama31_edu.train import export_model
+    d = tmp_path_factory.mktemp("sft")
+    torch.manual_seed(0)
+    export_model(Transformer(ModelArgs(dim=32, n_layers=1, n_heads=2, n_kv_heads=1, vocab_size=4352, multiple_of=32,
+                                       max_seq_len=256)), d / "init", DEMO_TOKENIZER)
+    (d / "train.jsonl").write_text("".join((SFT_DATA / "train.jsonl").read_text().splitlines(True)[:48]))
+    (d / "val.jsonl").write_text("".join((SFT_DATA / "val.jsonl").read_text().splitlines(True)[:8]))
+    return d
+
+
+def sft_cmd(d, out, *extra):
+    return [sys.executable, "-m", "llama31_edu.cli", "sft", "--init", str(d / "init"), "--data", str(d / "train.jsonl"),
+            "--max-steps", str(STEPS), "--batch-size", "4", "--warmup-steps", "2", "--eval-every", "1000",
+            "--ckpt-every", "2", "--log-every", "1", "--seed", "5", "--samples", "0", "--no-progress", "--threads", "1",
+            "--out", str(out), *extra]
+
+
+def test_sft_sigkill_then_resume_is_bitwise_equal(setup, tmp_path, h):
+    ref = tmp_path / "reference"
+    r = subprocess.run(sft_cmd(setup, ref), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((ref / "metrics.json").read_text())["steps"] == STEPS and (ref / "loss.png").exists()
+    assert (ref / "model" / "params.json").exists() and (ref / "model" / "tokenizer.model").exists()
+    out = tmp_path / "run"
+    k = random.Random().randint(3, STEPS - 1)      # step k's log line comes before its checkpoint (every 2 steps)
+    p = subprocess.Popen(sft_cmd(setup, out), cwd=h.ROOT, env=h.BASE_ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    log, _ = h.signal_when(p, f"step {k}:", signal.SIGKILL)
+    assert p.returncode == -signal.SIGKILL, f"run ended by itself (rc {p.returncode}) before step {k}:\n{log[-2000:]}"
+    step = h.extra(out)["step"]
+    r = subprocess.run(sft_cmd(setup, out, "--resume"), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"resumed {out} at step {step}" in r.stdout
+    load = lambda o: torch.load(o / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
+    h.assert_bitwise_equal(load(out), load(ref))
+
+
+def test_sft_bad_input_is_one_line(setup, tmp_path, h):
+    "A broken dialog file and a missing --init: exit 2, one line naming the file and line / the option, no traceback."
+    bad = tmp_path / "bad.jsonl"
+    lines = (setup / "train.jsonl").read_text().splitlines(True)
+    bad.write_text(lines[0] + lines[1].replace('"role": "user"', '"role": "narrator"') + lines[2])
+    (tmp_path / "val.jsonl").write_text(lines[0])
+    r = subprocess.run(sft_cmd(setup, tmp_path / "run", "--data", str(bad)), cwd=h.ROOT, env=h.BASE_ENV,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert f"{bad}:2: message 1 has an unknown role 'narrator'" in r.stderr.strip().splitlines()[-1], r.stderr
+    assert not (tmp_path / "run").exists()                   # nothing was created before the data was checked
+
+
+def test_sft_under_torchrun_ddp_matches_one_process(setup, tmp_path, h):
+    "2 gloo ranks x 2 dialogs (DDP) take the same global batches as one process x 4: same losses, same weights."
+    one, two = tmp_path / "one", tmp_path / "ddp"
+    args = lambda out, bs: sft_cmd(setup, out, "--max-steps", "3", "--ckpt-every", "3")[4:] + ["--batch-size", bs]
+    r = subprocess.run([sys.executable, "-m", "llama31_edu.cli", "sft", *args(one, "4")], cwd=h.ROOT, env=h.BASE_ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
+                        "llama31_edu.cli", "sft", *args(two, "2"), "--strategy", "ddp"], cwd=h.ROOT, env=h.BASE_ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert h.max_rel(h.losses(one), h.losses(two)) < 1e-4, (h.losses(one), h.losses(two))
+    assert h.max_abs(h.final_weights(one), h.final_weights(two)) < 1e-5
