@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from llama31_edu.checkpoints import load_checkpoint, save_meta_checkpoint
-from llama31_edu.tokenizer import DATA_DIR, atomic_write
+from llama31_edu.tokenizer import DATA_DIR, DEMO_TOKENIZER, atomic_write
 
 
 def main(argv=None) -> int:
@@ -30,9 +30,10 @@ def main(argv=None) -> int:
         if not p.exists(): sys.exit(f"make_book_model: {p} not found: pass the folder of a finished run (llama31-edu demo --out DIR)")
     model = load_checkpoint(src)
     save_meta_checkpoint(model, a.out, dtype=torch.bfloat16)
+    atomic_write(a.out / "tokenizer.model", DEMO_TOKENIZER.read_bytes())   # a model folder carries its tokenizer, as Meta's do
     m = json.loads(metrics.read_text())
     record = dict(command=a.command, source=f"{a.run.name}/model", source_sha256=hashlib.sha256((src / "consolidated.00.pth").read_bytes()).hexdigest(),
-                  stored_dtype="bfloat16", tokenizer="data/demo_tokenizer.model",
+                  stored_dtype="bfloat16", tokenizer="tokenizer.model (a copy of data/demo_tokenizer.model)",
                   metrics={k: m[k] for k in ("val_loss", "val_bits_per_char", "steps", "tokens_seen", "wall_seconds", "n_params") if k in m})
     atomic_write(a.out / "provenance.json", json.dumps(record, indent=1) + "\n")
     size = sum(f.stat().st_size for f in a.out.iterdir()) / 2**20
