@@ -53,7 +53,7 @@ class TrainConfig:
     warmup_steps: int = opt(20, "linear warm-up from 0 to lr")
     weight_decay: float = opt(0.1, "AdamW weight decay, on matrices only")
     beta1: float = opt(0.9, "AdamW beta1")
-    beta2: float = opt(0.95, "AdamW beta2 (Llama 3's)")
+    beta2: float = opt(0.95, "AdamW beta2 (0.9 and 0.95 are the betas the Llama 2 paper states; the Llama 3 paper does not give its own)")
     grad_clip: float = opt(1.0, "max global gradient norm")
     eval_every: int = opt(50, "steps between validation estimates")
     eval_batches: int = opt(4, "batches per validation estimate (the final one reads all)")
