@@ -463,8 +463,8 @@ def train_step(state: TrainState, batches: list, loss_fn: Callable, cfg: TrainCo
         opt.zero_grad(set_to_none=True)
         raise TrainingDiverged(f"{what} is {v} at step {state.step + 1}", state.step + 1)
     clip = min(1.0, cfg.grad_clip / (grad_norm + 1e-6))
-    for p in model.parameters():                    # the mean and the clipping in one pass over the gradients
-        if p.grad is not None: p.grad.mul_(scale * clip)
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads: torch._foreach_mul_(grads, scale * clip)   # the mean and the clipping: one multiply over all gradients
     opt.step(); opt.zero_grad(set_to_none=True)
     state.step += 1; state.tokens += int(total[1])
     return StepStats(loss, int(total[1]), grad_norm, lr, time.perf_counter() - t0)
