@@ -1,4 +1,4 @@
-"""Batch-1 decoding against the memory-bandwidth limit: bf16, int8 and int4 weights (chapter 16), side by side.
+"""Batch-1 decoding against the memory-bandwidth limit: bf16, int8 and int4 weights (chapter 17), side by side.
 
     .venv/bin/python bench/bench_decode.py                  # Llama 3.2 1B's shape, ~15-25 min on 2 busy CPU cores
     .venv/bin/python bench/bench_decode.py --quick          # a 0.1B shape, a few minutes: a smoke run

@@ -372,7 +372,7 @@ def _load_args(a):
 
 def generate_cli(argv: list[str] | None = None, out=None, *, add_args=None, load=None) -> int:
     """`llama31-edu generate`: complete `--prompt` from a checkpoint, streaming the text. Hooks for later chapters:
-    `add_args(parser)` adds options, `load(args) -> (model, tokenizer)` replaces the loader (chapter 16 quantizes)."""
+    `add_args(parser)` adds options, `load(args) -> (model, tokenizer)` replaces the loader (chapter 17 quantizes)."""
     from llama31_edu.generate import stream_generate
     out = out or sys.stdout
     ap = argparse.ArgumentParser(prog="llama31-edu generate", description="Complete a prompt from a checkpoint.")

@@ -211,9 +211,10 @@ def compiled_decode_step(model):
     """`decode_step` under `torch.compile` (one graph, static shapes; CUDA graphs on a GPU). Compilation happens on
     the first call for each model, batch size and cache length (prompt + `max_new_tokens`): seconds to minutes,
     depending on the machine. Dynamo keeps 8 such versions, then runs the step eagerly with a warning."""
-    mode = "reduce-overhead" if next(model.parameters()).device.type == "cuda" else "default"
-    if mode not in _COMPILED_STEPS:
-        _COMPILED_STEPS[mode] = torch.compile(decode_step, fullgraph=True, dynamic=False, mode=mode)
+    mode = "cuda" if next(model.parameters()).device.type == "cuda" else "default"
+    if mode not in _COMPILED_STEPS:   # on CUDA: CUDA graphs (what mode="reduce-overhead" means) + matvec as a reduction
+        opts = dict(options={"triton.cudagraphs": True, "coordinate_descent_tuning": True}) if mode == "cuda" else {}
+        _COMPILED_STEPS[mode] = torch.compile(decode_step, fullgraph=True, dynamic=False, **opts)
     compiled = _COMPILED_STEPS[mode]
     if mode == "default": return compiled
     def step(model, tokens, input_pos):      # a CUDA graph reuses its output buffer: copy the logits out

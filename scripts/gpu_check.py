@@ -8,7 +8,7 @@
 2. Decode: batch 1 on a Llama 3.1 8B-shaped model with random bf16 weights, KV cache, compiled decode step.
    Prints tokens/s against the memory-bandwidth bound: every new token reads all weights (except the embedding
    table, of which one row) and the cache so far, so tokens/s <= bandwidth / bytes per token. Goal: >= 70%.
-   Then the same for int8 and int4 weights (chapter 16; the block linears and the output head quantized), each
+   Then the same for int8 and int4 weights (chapter 17; the block linears and the output head quantized), each
    against its own bound and as a ratio to bf16. Goals: int8 >= 1.7x bf16, int4 >= 2.5x bf16. The bandwidth is
    the datasheet's, with a read bandwidth measured on the card in the same pass printed beside it.
 
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from llama31_edu.model import ModelArgs, Transformer, count_params
 from llama31_edu.train import flops_per_token, peak_flops
+from llama31_edu.generate import decode_step, compiled_decode_step
 from llama31_edu import distributed as D
 
 # Llama 3.2 1B's shape (its output layer is tied to the embedding; ours is not, hence 1.5 B parameters).
@@ -111,9 +112,8 @@ def decode_rate(model, a, device: torch.device) -> float:
     total = a.prompt + a.new_tokens
     args = model.args
     model.setup_caches(1, total, dtype=torch.bfloat16, device=device)
-    step_fn = lambda tok, pos: model(tok, input_pos=pos)
-    if a.compile:   # gpt-fast's recipe: a static cache and shapes let the whole decode step become one CUDA graph
-        step_fn = torch.compile(step_fn, mode="reduce-overhead" if device.type == "cuda" else "default", fullgraph=True)
+    # chapter 9's decode step, compiled as `generate(compile=True)` compiles it (static shapes, CUDA graphs)
+    step_fn = compiled_decode_step(model) if a.compile else decode_step
     prompt = torch.randint(0, args.vocab_size, (1, a.prompt), device=device)
     with torch.inference_mode():
         logits = model(prompt, input_pos=torch.arange(a.prompt, device=device)[None])
@@ -122,7 +122,7 @@ def decode_rate(model, a, device: torch.device) -> float:
         for i in range(a.new_tokens):
             pos = torch.tensor([[a.prompt + i]], device=device)
             t0 = time.perf_counter()
-            tok = step_fn(tok, pos)[:, -1:].argmax(-1).clone()
+            tok = step_fn(model, tok, pos).argmax(-1, keepdim=True)
             sync(device); times.append(time.perf_counter() - t0)
     model.clear_caches()
     steady = times[min(len(times) - 1, a.decode_warmup):]

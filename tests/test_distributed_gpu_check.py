@@ -15,7 +15,7 @@ def test_gpu_check_cpu_smoke(tmp_path):
               "decode_int8_tokens_per_s", "decode_int4_tokens_per_s", "decode_int8_fraction", "decode_int4_fraction"):
         assert got[k] > 0, (k, got)
     assert "MFU" in r.stdout and "of the bound" in r.stdout and "FAILED" not in r.stdout
-    # the quantized rows (chapter 16) read fewer bytes per token than bf16
+    # the quantized rows (chapter 17) read fewer bytes per token than bf16
     assert got["decode_int4_bytes_per_token"] < got["decode_int8_bytes_per_token"] < got["decode_bytes_per_token"]
 
 def test_gpu_check_without_gpu_says_so():
