@@ -7,7 +7,7 @@ demo: setup
 test: setup
 	bash scripts/test.sh
 test-slow: setup          # the heavy cells: longer parity sweeps, long training runs
-	TEST_FLAGS="slow" bash scripts/test.sh
+	TEST_FLAGS="slow" PYTEST_ARGS="-m slow" bash scripts/test.sh
 test-dist: setup          # multi-process (torchrun) cells
 	TEST_FLAGS="dist" bash scripts/test.sh
 export: setup             # regenerate llama31_edu/ and README.md from nbs/
