@@ -124,9 +124,21 @@ def decode_rate(model, a, device: torch.device) -> float:
             t0 = time.perf_counter()
             tok = step_fn(model, tok, pos).argmax(-1, keepdim=True)
             sync(device); times.append(time.perf_counter() - t0)
+        if a.profile: profile_steps(step_fn, model, tok, a.prompt + a.new_tokens - 12, device)
     model.clear_caches()
     steady = times[min(len(times) - 1, a.decode_warmup):]
     return 1 / statistics.median(steady)
+
+
+def profile_steps(step_fn, model, tok, start: int, device: torch.device, n: int = 10) -> None:
+    "Print where `n` decode steps spend their time, kernel by kernel (`--profile`): what to fix when a row misses."
+    from torch.profiler import profile, ProfilerActivity
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=acts) as prof:
+        for i in range(n): tok = step_fn(model, tok, torch.tensor([[start + i]], device=device)).argmax(-1, keepdim=True)
+        sync(device)
+    key = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    print(prof.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=70), flush=True)
 
 
 def decode_check(a, device: torch.device) -> dict:
@@ -190,6 +202,7 @@ def main(argv=None) -> int:
     p.add_argument("--group-size", type=int, default=32, help="int4 group size of the quantized decode row")
     p.add_argument("--decode-shape", choices=("8b", "1b"), default="8b",
                    help="decode model: Llama 3.1 8B's shape (default) or Llama 3.2 1B's (untied output; compiles faster)")
+    p.add_argument("--profile", action="store_true", help="also print the top kernels of 10 decode steps per row")
     p.add_argument("--json", default=None, help="also write the figures to this JSON file")
     a = p.parse_args(argv)
     gpu = dict(batch=4, seq_len=2048, steps=10, warmup=3, prompt=512, new_tokens=128, decode_warmup=16, compile=True)
