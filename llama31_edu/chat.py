@@ -18,9 +18,9 @@ from .train import check_vocab, pick_device
 from .tokenizer import ChatFormat, Tokenizer, BUILTIN_QUERY_TOOLS, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
 
 # %% auto #0
-__all__ = ['DEMO_VOCAB', 'Reply', 'ShownText', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call',
-           'Toolbox', 'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request', 'ToolTurn',
-           'chat_with_tools', 'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError',
+__all__ = ['DEMO_VOCAB', 'Reply', 'ShownText', 'max_new_tokens_error', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall',
+           'parse_tool_call', 'Toolbox', 'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request',
+           'ToolTurn', 'chat_with_tools', 'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError',
            'load_for_inference', 'generate_cli', 'chat_cli']
 
 # %% ../nbs/10_chat.ipynb #95492f9a
@@ -57,6 +57,11 @@ class ShownText:
         if self.pending and not (self.holding and was_tool_call()): self.write("".join(self.pending))
 
 # %% ../nbs/10_chat.ipynb #96318968
+def max_new_tokens_error(max_new_tokens: int, max_seq_len: int) -> str:
+    "The one-line error for a reply budget that leaves no room for the conversation."
+    return (f"--max-new-tokens {max_new_tokens:,} leaves no room for the conversation: it must be below the model's "
+            f"max_seq_len={max_seq_len:,} (lower --max-new-tokens, or raise --max-seq-len)")
+
 class Conversation:
     "A Llama 3.1 chat held as tokens, generated with chapter 9's KV-cache `generate`."
     def __init__(self, model, tokenizer, system: str | None = None, *, max_new_tokens: int = 256,
@@ -86,7 +91,9 @@ class Conversation:
         "Append `new_tokens` (messages) and the assistant header, generate the reply, append it; stream to `write`."
         prompt = self.tokens + list(new_tokens) + self.assistant_header()
         s = self.sampling
-        limit = model_args(self.model).max_seq_len - s["max_new_tokens"]
+        L = model_args(self.model).max_seq_len
+        if s["max_new_tokens"] >= L: raise ValueError(max_new_tokens_error(s["max_new_tokens"], L))
+        limit = L - s["max_new_tokens"]
         if len(prompt) > limit:
             raise ValueError(f"the conversation is {len(prompt)} tokens but at most {limit} fit before a reply of "
                              f"max_new_tokens={s['max_new_tokens']} (max_seq_len={model_args(self.model).max_seq_len}): "
@@ -430,6 +437,7 @@ def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, 
     try: model, tok = (load or _load_args)(a)
     except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
+    if a.max_new_tokens >= model_args(model).max_seq_len: ap.error(max_new_tokens_error(a.max_new_tokens, model_args(model).max_seq_len))
     box = calculator_toolbox() if a.tools else None
     system = tool_system_prompt(box, a.system or "") if box else a.system
     conv = Conversation(model, tok, system, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
