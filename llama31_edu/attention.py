@@ -15,7 +15,7 @@ __all__ = ['repeat_kv', 'attention_explicit', 'KVCache', 'cache_mask', 'document
 
 # %% ../nbs/04_attention.ipynb #4cc4e557
 def repeat_kv(x: Tensor, n_rep: int) -> Tensor:
-    "(B, n_kv_heads, S, head_dim) -> (B, n_kv_heads * n_rep, S, head_dim): kv head j serves query heads j*n_rep ... j*n_rep+n_rep-1."
+    "(B, n_kv_heads, S, head_dim) -> (B, n_kv_heads * n_rep, S, head_dim): kv head `j` serves query heads `j*n_rep` ... `j*n_rep + n_rep - 1`."
     if n_rep == 1: return x
     B, n_kv, S, hd = x.shape
     return x[:, :, None].expand(B, n_kv, n_rep, S, hd).reshape(B, n_kv * n_rep, S, hd)

@@ -18,10 +18,10 @@ from .train import check_vocab, pick_device
 from .tokenizer import ChatFormat, Tokenizer, BUILTIN_QUERY_TOOLS, DEMO_VOCAB_RANKS, NUM_RESERVED_SPECIAL_TOKENS
 
 # %% auto #0
-__all__ = ['DEMO_VOCAB', 'Reply', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall', 'parse_tool_call', 'Toolbox',
-           'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request', 'ToolTurn', 'chat_with_tools',
-           'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError', 'load_for_inference',
-           'generate_cli', 'chat_cli']
+__all__ = ['DEMO_VOCAB', 'Reply', 'ShownText', 'max_new_tokens_error', 'Conversation', 'ScriptedModel', 'calculate', 'ToolCall',
+           'parse_tool_call', 'Toolbox', 'math_tool', 'calculator_toolbox', 'tool_system_prompt', 'tool_request',
+           'ToolTurn', 'chat_with_tools', 'device_and_dtype', 'load_tokenizer', 'resolve_ckpt', 'CheckpointError',
+           'load_for_inference', 'generate_cli', 'chat_cli']
 
 # %% ../nbs/10_chat.ipynb #95492f9a
 def _tokens(x) -> list[int]:
@@ -35,6 +35,32 @@ class Reply:
     text: str
     stop_token: int | None
     interrupted: bool = False    # Ctrl-C stopped it; the partial reply stays in the conversation, closed with <|eot_id|>
+
+# %% ../nbs/10_chat.ipynb #21d33ea9
+class ShownText:
+    "The part of a streamed reply that reaches `write`: held back while it may be a bare JSON tool call."
+    def __init__(self, write: Callable[[str], None] | None, hold_json: bool):
+        self.write, self.hold_json = write, hold_json
+        self.pending, self.holding = [], None   # text not shown yet; None = undecided whether to hold it
+
+    def __call__(self, piece: str) -> None:
+        if self.write is None or not piece: return
+        self.pending.append(piece)
+        if self.holding is None:
+            head = "".join(self.pending).lstrip()
+            if not head: return
+            self.holding = self.hold_json and head.startswith("{")
+        if not self.holding: self.write("".join(self.pending)); self.pending.clear()
+
+    def finish(self, was_tool_call: Callable[[], bool]) -> None:
+        "The reply is complete: write what was held back, unless it was a tool call."
+        if self.pending and not (self.holding and was_tool_call()): self.write("".join(self.pending))
+
+# %% ../nbs/10_chat.ipynb #96318968
+def max_new_tokens_error(max_new_tokens: int, max_seq_len: int) -> str:
+    "The one-line error for a reply budget that leaves no room for the conversation."
+    return (f"--max-new-tokens {max_new_tokens:,} leaves no room for the conversation: it must be below the model's "
+            f"max_seq_len={max_seq_len:,} (lower --max-new-tokens, or raise --max-seq-len)")
 
 class Conversation:
     "A Llama 3.1 chat held as tokens, generated with chapter 9's KV-cache `generate`."
@@ -65,7 +91,9 @@ class Conversation:
         "Append `new_tokens` (messages) and the assistant header, generate the reply, append it; stream to `write`."
         prompt = self.tokens + list(new_tokens) + self.assistant_header()
         s = self.sampling
-        limit = model_args(self.model).max_seq_len - s["max_new_tokens"]
+        L = model_args(self.model).max_seq_len
+        if s["max_new_tokens"] >= L: raise ValueError(max_new_tokens_error(s["max_new_tokens"], L))
+        limit = L - s["max_new_tokens"]
         if len(prompt) > limit:
             raise ValueError(f"the conversation is {len(prompt)} tokens but at most {limit} fit before a reply of "
                              f"max_new_tokens={s['max_new_tokens']} (max_seq_len={model_args(self.model).max_seq_len}): "
@@ -74,16 +102,7 @@ class Conversation:
         steps = generate_tokens(self.model, [prompt], s["max_new_tokens"], temperature=s["temperature"], top_p=s["top_p"],
                                 top_k=s["top_k"], stop_tokens=self.tokenizer.stop_tokens, seed=seed)
         dec, out, stop = StreamDecoder(self.tokenizer), [], None
-        pending, holding = [], None      # text not shown yet: leading space, or what may be a bare JSON tool call
-        def show(piece):
-            nonlocal holding
-            if write is None or not piece: return
-            pending.append(piece)
-            if holding is None:
-                head = "".join(pending).lstrip()
-                if not head: return
-                holding = self.hold_json and head.startswith("{")
-            if not holding: write("".join(pending)); pending.clear()
+        show = ShownText(write, self.hold_json)
         interrupted = False
         try:
             for nxt, _ in steps:
@@ -100,7 +119,7 @@ class Conversation:
         # the reply goes back as generated; a reply cut by the length limit is closed with <|eot_id|>
         self.tokens = prompt + out + [stop if stop is not None else self.tokenizer.eot_id]
         reply = Reply(out, self.tokenizer.decode(out), stop, interrupted)
-        if pending and not (holding and tool_request(reply, self.tokenizer) is not None): write("".join(pending))
+        show.finish(lambda: tool_request(reply, self.tokenizer) is not None)
         return reply
 
     def say(self, text: str, write: Callable[[str], None] | None = None) -> Reply:
@@ -204,6 +223,7 @@ def parse_tool_call(text: str) -> ToolCall:
         if not isinstance(e, SyntaxError): return ToolCall(None, error=f"malformed tool call: arguments must be literals ({type(e).__name__})")
     return ToolCall(None, error=_MALFORMED)
 
+# %% ../nbs/10_chat.ipynb #c8d599a2
 class Toolbox:
     "Registered Python functions the model may call by name with JSON arguments."
     def __init__(self, *fns: Callable):
@@ -362,6 +382,7 @@ def _check_sampling(ap, a):
     if a.top_k < 0: ap.error(f"--top-k must be >= 0 (0 = off), got {a.top_k}")
     if a.max_new_tokens < 1: ap.error(f"--max-new-tokens must be >= 1, got {a.max_new_tokens}")
 
+# %% ../nbs/10_chat.ipynb #312672cc
 def _load_error(ap, e: CheckpointError) -> int:
     "A damaged checkpoint: one line naming it, exit status 1 (usage errors stay argparse's 2)."
     print(f"{ap.prog}: error: {e}", file=sys.stderr, flush=True)
@@ -370,6 +391,7 @@ def _load_error(ap, e: CheckpointError) -> int:
 def _load_args(a):
     return load_for_inference(a.ckpt, a.tokenizer, a.device, a.max_seq_len)
 
+# %% ../nbs/10_chat.ipynb #9fb6235e
 def generate_cli(argv: list[str] | None = None, out=None, *, add_args=None, load=None) -> int:
     """`llama31-edu generate`: complete `--prompt` from a checkpoint, streaming the text. Hooks for later chapters:
     `add_args(parser)` adds options, `load(args) -> (model, tokenizer)` replaces the loader (chapter 17 quantizes)."""
@@ -399,6 +421,7 @@ def generate_cli(argv: list[str] | None = None, out=None, *, add_args=None, load
     out.write("\n")
     return 0
 
+# %% ../nbs/10_chat.ipynb #9842c1e2
 def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, out=None, *, add_args=None, load=None) -> int:
     "`llama31-edu chat`: a REPL in the Llama 3.1 chat format (`/reset`, `/exit`); `add_args`/`load` as in `generate_cli`."
     out = out or sys.stdout
@@ -414,6 +437,7 @@ def chat_cli(argv: list[str] | None = None, read: Callable[[str], str] = input, 
     try: model, tok = (load or _load_args)(a)
     except CheckpointError as e: return _load_error(ap, e)
     except (FileNotFoundError, ValueError) as e: ap.error(str(e))
+    if a.max_new_tokens >= model_args(model).max_seq_len: ap.error(max_new_tokens_error(a.max_new_tokens, model_args(model).max_seq_len))
     box = calculator_toolbox() if a.tools else None
     system = tool_system_prompt(box, a.system or "") if box else a.system
     conv = Conversation(model, tok, system, max_new_tokens=a.max_new_tokens, temperature=a.temperature,

@@ -145,13 +145,6 @@ def check_weight(t, name: str, path, finite: bool = True) -> None:
                              "it was saved from a run whose weights diverged. Copy it again, or use an earlier checkpoint")
 
 # %% ../nbs/06_checkpoints.ipynb #e7a0bff8
-def _exchange(a, b) -> bool:
-    "Swap two paths in one step (Linux `renameat2` with RENAME_EXCHANGE); False where the system cannot."
-    try: renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError): return False
-    AT_FDCWD, RENAME_EXCHANGE = -100, 2
-    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
-
 @contextmanager
 def atomic_dir(path, owned=lambda name: True):
     "Yield a temporary directory; on success it replaces `path` (keeping entries of the old `path` that are not `owned`)."
@@ -176,12 +169,9 @@ def atomic_dir(path, owned=lambda name: True):
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
-def _umask() -> int:
-    mask = os.umask(0o022); os.umask(mask)           # the only portable way to read it is to set it and set it back
-    return mask
-
 def _write_json(obj, path): atomic_write(path, json.dumps(obj, indent=2) + "\n")
 
+# %% ../nbs/06_checkpoints.ipynb #7d03d13d
 def read_whole(ckpt_dir, read):
     """Call `read()`, which opens every file of the checkpoint in `ckpt_dir`, again if a writer swapped the directory
     for a newer save meanwhile (its inode changes). Open (memory-mapped) files stay readable after the swap, so what
@@ -194,6 +184,18 @@ def read_whole(ckpt_dir, read):
             raise
         if os.stat(ckpt_dir).st_ino == ino: return out
     raise RuntimeError(f"{ckpt_dir} was replaced by new saves 10 times while being read; try again when its writer pauses")
+
+# %% ../nbs/06_checkpoints.ipynb #21cd11bc
+def _exchange(a, b) -> bool:
+    "Swap two paths in one step (Linux `renameat2` with RENAME_EXCHANGE); False where the system cannot."
+    try: renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+def _umask() -> int:
+    mask = os.umask(0o022); os.umask(mask)           # the only portable way to read it is to set it and set it back
+    return mask
 
 # %% ../nbs/06_checkpoints.ipynb #efa56bf2
 def _model_args(model) -> ModelArgs:
