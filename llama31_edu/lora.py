@@ -18,22 +18,6 @@ from .checkpoints import (atomic_dir, load_checkpoint, meta_to_hf_key, hf_to_met
                                      read_checksums, resolve_inside, verify_file, write_checksums, _write_json, _model_args)
 from .rope import permute_to_hf, permute_from_hf
 
-# %% ../nbs/15_lora.ipynb #59759688
-from __future__ import annotations
-import argparse, dataclasses, hashlib, json, math, re, sys
-from dataclasses import dataclass
-from pathlib import Path
-
-import torch
-import torch.nn.functional as F
-from torch import nn
-from safetensors.torch import save_file
-
-from .model import ModelArgs, Transformer
-from .checkpoints import (atomic_dir, load_checkpoint, meta_to_hf_key, hf_to_meta_key, open_safetensors,
-                                     read_checksums, resolve_inside, verify_file, write_checksums, _write_json, _model_args)
-from .rope import permute_to_hf, permute_from_hf
-
 # %% auto #0
 __all__ = ['LORA_TARGETS', 'HF_NAMES', 'PEFT_PREFIX', 'ADAPTER_CONFIG', 'ADAPTER_WEIGHTS', 'FINGERPRINT_KEY', 'LoRALinear',
            'linear_names', 'check_lora', 'add_lora', 'lora_layers', 'trainable_params', 'merge_lora', 'unmerge_lora',
