@@ -43,7 +43,6 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer(str(init / "tokenizer.model"))
     held = load_dialogs(SFT_DATA / "test.jsonl")[:a.held]
-    results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     common = ["--init", str(init), "--max-steps", str(a.steps), "--samples", "0", "--no-progress", "--eval-every", str(a.steps),
               "--ckpt-every", str(a.steps), "--threads", str(a.threads)]
     runs = {"full": ["--lr", str(a.full_lr or SFT_CONFIG.lr)],
@@ -64,9 +63,11 @@ def main(argv=None) -> int:
                        steps=m["steps"], lr=float(runs[name][1]))
         ev = evaluate_chat(model.eval(), tok, held)
         row.update(ev.metrics, seconds=round(time.time() - t0, 1))
-        results[name] = row
+        results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
+        results[name] = row                                   # re-read: runs with --only may go side by side
         (out / "results.json").write_text(json.dumps(results, indent=1))
         print(name, json.dumps(row), flush=True)
+    results = {k: results[k] for k in ("base", "full", "lora") if k in results}
     keys = ("trained_params", "optimizer_bytes", "tokens_per_second", "val_loss", "tool_call_validity",
             "arithmetic_exact_match", "no_tool_accuracy", "refusal_precision", "refusal_recall", "needless_tool_calls")
     print("\n| | " + " | ".join(results) + " |\n|---|" + "---|" * len(results))
