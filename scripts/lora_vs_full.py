@@ -7,7 +7,7 @@ Reported per run: the evaluation's metrics, the validation loss, trained paramet
 from the run's checkpoint) and training tokens/s (the engine's). The untouched base model is scored too, as the floor.
 The runs are sequential, so on a shared machine tokens/s compares only roughly.
 
-    .venv/bin/python scripts/lora_vs_full.py [--steps 150] [--held 40] [--rank 16] [--out runs/lora_vs_full]
+    .venv/bin/python scripts/lora_vs_full.py [--steps 60] [--held 40] [--rank 16] [--out runs/lora_vs_full]
 
 Writes OUT/results.json and prints a table.
 """
@@ -27,7 +27,7 @@ def optimizer_bytes(run: Path) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--init", default=None, help="base model folder (default: data/demo_model)")
-    p.add_argument("--steps", type=int, default=150); p.add_argument("--held", type=int, default=40)
+    p.add_argument("--steps", type=int, default=60); p.add_argument("--held", type=int, default=40)
     p.add_argument("--rank", type=int, default=16); p.add_argument("--lora-lr", type=float, default=1e-2)
     p.add_argument("--full-lr", type=float, default=None, help="default: chapter 14's SFT_CONFIG.lr")
     p.add_argument("--threads", type=int, default=2); p.add_argument("--out", default="runs/lora_vs_full")
