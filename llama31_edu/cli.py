@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "chat":     ("llama31_edu.chat:chat_cli",         "chat with a checkpoint (Llama 3.1 chat format)"),
     "convert":  ("llama31_edu.checkpoints:convert_cli", "convert a checkpoint between Meta's and Hugging Face's formats"),
     "scaling":  ("llama31_edu.scaling:cli_main",      "the model card's figures, from first principles"),
-    "sft":      ("llama31_edu.sft:sft_cli",           "fine-tune a model on chat dialogs with tool calls (torchrun too)"),
+    "sft":      ("llama31_edu.lora:lora_sft_cli",     "fine-tune a model on chat dialogs with tool calls (--lora-rank R: LoRA; torchrun too)"),
 }
 
 # %% ../nbs/18_cli.ipynb #b4a0d3f7
@@ -69,8 +69,11 @@ def chat(argv: list[str] | None = None) -> int:
     return chat_cli(argv, add_args=add_quantize_args, load=load_for_inference_args)
 
 def convert(argv: list[str] | None = None) -> int:
-    "`llama31-edu convert`: chapter 6's converter, or chapter 17's quantized writer when `--quantize` is given."
+    "`llama31-edu convert`: chapter 6's converter; chapter 15's merger with `--merge-lora`; chapter 17's writer with `--quantize`."
     argv = list(argv or [])
+    if any(x == "--merge-lora" or x.startswith("--merge-lora=") for x in argv):
+        from llama31_edu.lora import merge_lora_cli
+        return merge_lora_cli(argv)
     if any(x == "--quantize" or x.startswith("--quantize=") for x in argv):
         from llama31_edu.quantize import convert_quantized_cli
         return convert_quantized_cli(argv)

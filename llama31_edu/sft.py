@@ -264,8 +264,10 @@ def _file_sha256(path: Path) -> str:
 
 def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str | Path, *, val_data: str | Path | None = None,
               resume: bool = False, tokenizer_path: str | Path | None = None, progress: bool = True, env=None,
-              resume_command: str = "the same command with --resume") -> dict:
-    "Fine-tune per `cfg` (`cfg.init`: the model to start from) on the dialogs of `data`, writing the run to `out`."
+              resume_command: str = "the same command with --resume", adapter=None) -> dict:
+    """Fine-tune per `cfg` (`cfg.init`: the model to start from) on the dialogs of `data`, writing the run to `out`.
+    `adapter`: a later chapter's way to train a few added weights instead (chapter 15's `LoRAConfig`): `check(args)`,
+    `apply(model)` (freezes the base, adds trainable weights), `identity()` and `export(state_dict, folder, args)`."""
     from llama31_edu.tokenizer import check_writable
     from llama31_edu.train import (RESUMABLE_CHANGES, check_config, check_run_dir, check_vocab, export_model,
                                    fit, init_model, latest_checkpoint, local_env, model_args)
@@ -274,6 +276,7 @@ def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str
     out, env = check_writable(out, "--out", folder=True), env or local_env(cfg.strategy, cfg.device)
     args = model_args(cfg)
     check_vocab(args, tokenizer, str(tokenizer_path or "the tokenizer"))
+    if adapter is not None: adapter.check(args)
     seq_len = cfg.seq_len or args.max_seq_len
     if seq_len > args.max_seq_len:
         raise ValueError(f"--seq-len {seq_len} exceeds the model's max_seq_len={args.max_seq_len}; raise it with "
@@ -290,11 +293,14 @@ def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str
     identity = dict(train={k: v for k, v in dataclasses.asdict(cfg).items() if k not in RESUMABLE_CHANGES},
                     rows_per_micro_batch=cfg.batch_size * env.world_size, model=dataclasses.asdict(args),
                     tokenizer_fingerprint=tokenizer.fingerprint, data_sha256=_file_sha256(data))
+    if adapter is not None: identity["adapter"] = adapter.identity()
     check_run_dir(out, identity, resume, latest_checkpoint(out))      # before the model takes any memory
     export = lambda sd, folder: export_model(sd, folder, tokenizer_path, args)
-    return fit(cfg, init_model(cfg, args), source, val, next_token_loss, out, env, identity=identity, resume=resume,
+    model = init_model(cfg, args)
+    if adapter is not None: adapter.apply(model); export = lambda sd, folder: adapter.export(sd, folder, args)
+    return fit(cfg, model, source, val, next_token_loss, out, env, identity=identity, resume=resume,
                info=dict(data=str(data), val_data=str(val_data), init=cfg.init, dropped=dropped), export=export,
-               progress=progress, resume_command=resume_command)
+               frozen=adapter is None, progress=progress, resume_command=resume_command)
 
 # %% ../nbs/14_sft.ipynb #8214b426
 def show_transcript(model, tokenizer: Tokenizer, dialog: dict, write=print) -> None:
@@ -309,8 +315,10 @@ def show_transcript(model, tokenizer: Tokenizer, dialog: dict, write=print) -> N
         write(f"ipython>    {json.dumps(result, default=str)}")
     write(f"assistant>  {turn.reply.text.strip()}")
 
-def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu sft") -> int:
-    "`llama31-edu sft --init DIR --data FILE --out DIR`: fine-tune on chat dialogs (runs under torchrun too)."
+def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu sft",
+            add_args=None, adapter=None) -> int:
+    """`llama31-edu sft --init DIR --data FILE --out DIR`: fine-tune on chat dialogs (runs under torchrun too).
+    `add_args(parser)` adds options; `adapter(args)` makes `sft_train`'s `adapter` from them, or None (chapter 15: LoRA)."""
     from llama31_edu.tokenizer import check_writable
     from llama31_edu.train import (Interrupted, TrainingDiverged, _error, config_from_args, config_parser,
                                    micro_batch_size, model_args, resume_command, tokenizer_for)
@@ -323,6 +331,7 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
     p.add_argument("--val-data", default=None, help="validation dialogs (default: val.jsonl beside --data)")
     p.add_argument("--test-data", default=str(SFT_DATA / "test.jsonl"), help="held-out dialogs --samples reads (default: %(default)s)")
     p.set_defaults(samples=1)
+    if add_args: add_args(p)
     try: a = p.parse_args(argv)
     except SystemExit as e: return e.code or 0
     env = None
@@ -330,6 +339,7 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
         if a.text is not None: raise ValueError("--text is pre-training's; fine-tuning reads dialogs from --data")
         if a.vocab_size is not None: raise ValueError("--vocab-size: fine-tuning keeps --init's vocabulary; leave it out")
         cfg = config_from_args(a, defaults)
+        adapt = adapter(a) if adapter else None
         if cfg.init is None: raise ValueError("--init DIR is required: the model folder to fine-tune (ours, Meta's or Hugging Face's)")
         if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
         out = check_writable(a.out or f"runs/sft-{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
@@ -338,7 +348,7 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
         if a.global_batch is not None: cfg.batch_size = micro_batch_size(a.global_batch, env, cfg.grad_accum)
         tok, tok_path = tokenizer_for(a, cfg, model_args(cfg), Path(a.data), env)
         sft_train(cfg, a.data, tok, out, val_data=a.val_data, resume=a.resume, tokenizer_path=tok_path,
-                  progress=not a.no_progress, env=env, resume_command=resume_command(prog, argv, out, env))
+                  progress=not a.no_progress, env=env, resume_command=resume_command(prog, argv, out, env), adapter=adapt)
     except TrainingDiverged as e: return _error(prog, e, 3)
     except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum
     except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
@@ -346,7 +356,7 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
     finally:
         if env is not None: env.close()
     if env.is_main and a.samples > 0:
-        model = load_checkpoint(out / "model", max_seq_len=max(512, cfg.seq_len or 0)).eval()
+        model = (adapt.load if adapt else load_checkpoint)(out / "model", max_seq_len=max(512, cfg.seq_len or 0)).eval()
         held = [d for d in load_dialogs(a.test_data) if d["family"] == "arithmetic"][:a.samples]
         print(f"--- {len(held)} held-out question(s) through chapter 10's tool loop (greedy) ---")
         for d in held: show_transcript(model, tok, d)

@@ -75,3 +75,46 @@ def test_sft_under_torchrun_ddp_matches_one_process(setup, tmp_path, h):
     assert r.returncode == 0, r.stderr[-3000:]
     assert h.max_rel(h.losses(one), h.losses(two)) < 1e-4, (h.losses(one), h.losses(two))
     assert h.max_abs(h.final_weights(one), h.final_weights(two)) < 1e-5
+
+
+@pytest.mark.slow          # three more runs of the CLI (~20 s of CPU): `make test-slow`
+def test_lora_sigkill_then_resume_is_bitwise_equal(setup, tmp_path, h):
+    """`llama31-edu sft --lora-rank 4` (chapter 15): the checkpoint holds only the adapters; SIGKILL and `--resume`
+    (the base is read again from --init) end with adapters bitwise equal to an uninterrupted run's, in PEFT's format."""
+    from safetensors.torch import load_file
+    lora = ("--lora-rank", "4", "--lora-targets", "wq,wk,w2")
+    ref = tmp_path / "reference"
+    r = subprocess.run(sft_cmd(setup, ref, *lora), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert all(k.endswith((".lora_A", ".lora_B")) for k in torch.load(ref / "checkpoint.pt", weights_only=True)["model"])
+    out = tmp_path / "run"
+    k = random.Random().randint(3, STEPS - 1)
+    p = subprocess.Popen(sft_cmd(setup, out, *lora), cwd=h.ROOT, env=h.BASE_ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    log, _ = h.signal_when(p, f"step {k}:", signal.SIGKILL)
+    assert p.returncode == -signal.SIGKILL, f"run ended by itself (rc {p.returncode}) before step {k}:\n{log[-2000:]}"
+    step = h.extra(out)["step"]
+    r = subprocess.run(sft_cmd(setup, out, *lora, "--resume"), cwd=h.ROOT, env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"resumed {out} at step {step}" in r.stdout
+    h.assert_bitwise_equal(load_file(out / "model" / "adapter_model.safetensors"), load_file(ref / "model" / "adapter_model.safetensors"))
+    assert json.loads((out / "model" / "adapter_config.json").read_text())["target_modules"] == ["q_proj", "k_proj", "down_proj"]
+
+
+@pytest.mark.slow          # two torchrun runs and one single-process run
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_lora_under_torchrun_matches_one_process(setup, tmp_path, h, strategy):
+    "LoRA under 2 gloo ranks x 2 dialogs gives the adapters of one process x 4 (frozen base, adapters only trained)."
+    from safetensors.torch import load_file
+    args = lambda out, bs: sft_cmd(setup, out, "--max-steps", "3", "--ckpt-every", "3", "--lora-rank", "4")[4:] + ["--batch-size", bs]
+    r = subprocess.run([sys.executable, "-m", "llama31_edu.cli", "sft", *args(tmp_path / "one", "4")], cwd=h.ROOT,
+                       env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
+                        "llama31_edu.cli", "sft", *args(tmp_path / "two", "2"), "--strategy", strategy], cwd=h.ROOT,
+                       env=h.BASE_ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    one, two = (load_file(tmp_path / d / "model" / "adapter_model.safetensors") for d in ("one", "two"))
+    assert len(one) == 14, sorted(one)                       # A and B on the 7 matrices of the one block
+    assert h.max_abs(one, two) < 1e-5
+    assert any(v.abs().max() > 0 for k, v in one.items() if k.endswith("lora_B.weight"))   # the adapters did train

@@ -1,0 +1,107 @@
+"""LoRA training throughput: our `Transformer` with chapter 15's adapters against `transformers` + `peft`.
+
+Same shape (a preset, default `demo`), same base weights (ours, copied into HF's layout by chapter 6's `hf_state_dict`),
+same adapters (rank `--rank`, alpha 2 x rank, on `--targets`; ours copied into `peft`'s model by
+`set_peft_model_state_dict` after chapter 15's `peft_state_dict`, with B drawn non-zero so that both start from the
+same non-trivial adapters), the same real batch (`--batch` dialogs of data/sft/train.jsonl, rendered and padded by
+chapter 14), the same masked loss and an AdamW step over the adapters only, fp32 on CPU, one thread unless --threads.
+
+Both models live in one process and take turns, one training step each, `--rounds` x `--steps` times after
+`--warmup` steps each; time is the process's CPU time per step (on a shared machine wall time mostly measures the
+neighbours), and who goes first alternates by round. The ratio of the two medians is the result; the per-round
+ratios show its spread. Tokens counted are the batch's real (non-padding) tokens.
+
+    .venv/bin/python bench/bench_lora.py [--preset demo] [--batch 8] [--rank 16] [--rounds 5] [--steps 6]
+"""
+from __future__ import annotations
+import argparse, statistics, time
+
+
+def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: int = 0):
+    "A LoRA training step function for `kind` in ('ours', 'hf') on the same weights; it returns the mean masked loss."
+    import torch, torch.nn.functional as F
+    from llama31_edu.model import ModelArgs, Transformer
+    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
+    from llama31_edu.train import IGNORE, next_token_loss
+    from llama31_edu.checkpoints import build_model
+    from llama31_edu.lora import HF_NAMES, add_lora, lora_layers, merged_state_dict, peft_state_dict
+    args = ModelArgs.from_preset(preset)
+    torch.manual_seed(seed); model = add_lora(Transformer(args), rank, 2.0 * rank, targets)
+    with torch.no_grad():
+        for m in lora_layers(model).values(): m.lora_B.normal_(std=0.02)
+    if kind == "hf":
+        from transformers import LlamaConfig, LlamaForCausalLM
+        from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+        cfg = LlamaConfig(**args_to_hf_config(args))
+        cfg._attn_implementation = "sdpa"
+        hf = LlamaForCausalLM(cfg)
+        hf.load_state_dict(hf_state_dict(build_model(args, merged_state_dict(model.state_dict(), 0.0))), strict=True)   # the base alone
+        hf = get_peft_model(hf, LoraConfig(r=rank, lora_alpha=2.0 * rank, lora_dropout=0.0,
+                                           target_modules=[HF_NAMES[t] for t in targets]))
+        res = set_peft_model_state_dict(hf, peft_state_dict(model.state_dict(), args))
+        assert not res.unexpected_keys, res.unexpected_keys
+        del model
+        model = hf
+        def loss_fn(m, b):
+            x, y = b
+            logits = m(input_ids=x, use_cache=False).logits
+            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE).sum()
+    else:
+        loss_fn = next_token_loss
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.95), weight_decay=0.0)
+
+    def step():
+        loss_sum, n = loss_fn(model, batch)
+        loss = loss_sum / n
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        return loss.item()
+    return step, sum(p.numel() for p in params)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--preset", default="demo"); p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--rank", type=int, default=16); p.add_argument("--targets", default="wq,wk,wv,wo,w1,w2,w3")
+    p.add_argument("--rounds", type=int, default=5); p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--warmup", type=int, default=2); p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args(argv)
+    import torch, transformers, peft
+    from llama31_edu.sft import SFT_DATA, DialogBatches, encode_dialogs, load_dialogs
+    from llama31_edu.tokenizer import DEMO_TOKENIZER, Tokenizer
+    torch.set_num_threads(a.threads)
+    tok = Tokenizer(DEMO_TOKENIZER)
+    examples, _ = encode_dialogs(load_dialogs(SFT_DATA / "train.jsonl")[:512], tok, max_len=256)
+    x, y = DialogBatches(examples, a.batch, tok.pad_id, seed=0).next()
+    real = int((x != tok.pad_id).sum())
+    targets = a.targets.split(",")
+    built = {k: build(k, a.preset, (x, y), a.rank, targets) for k in ("ours", "hf")}
+    steps = {k: fn for k, (fn, _) in built.items()}
+    n_train = {k: n for k, (_, n) in built.items()}
+    assert n_train["ours"] == n_train["hf"], f"different numbers of trained parameters: {n_train}"
+    first = {k: fn() for k, fn in steps.items()}
+    assert abs(first["ours"] - first["hf"]) < 1e-4, f"the two models start from different losses: {first}"
+    for _ in range(a.warmup - 1):
+        for fn in steps.values(): fn()
+    times, round_ratios = {"ours": [], "hf": []}, []
+    for r in range(a.rounds):
+        this = {"ours": [], "hf": []}
+        for _ in range(a.steps):
+            for k in (("ours", "hf") if r % 2 == 0 else ("hf", "ours")):
+                t0 = time.process_time(); steps[k](); this[k].append(time.process_time() - t0)
+        for k in times: times[k] += this[k]
+        round_ratios.append(statistics.median(this["hf"]) / statistics.median(this["ours"]))
+        print(f"round {r + 1}: ours {real / statistics.median(this['ours']):7.0f} tok/s   "
+              f"HF+peft {real / statistics.median(this['hf']):7.0f} tok/s   ours/HF {round_ratios[-1]:.3f}", flush=True)
+    tps = {k: real / statistics.median(v) for k, v in times.items()}
+    print(f"\npreset {a.preset}, LoRA rank {a.rank} alpha {2 * a.rank} on {a.targets} ({n_train['ours']:,} trained parameters), "
+          f"one SFT batch of {a.batch} dialogs {tuple(x.shape)} ({real} real tokens, {int((y != -100).sum())} targets), fp32 CPU, "
+          f"{a.threads} thread(s), AdamW, torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; "
+          f"same weights (first losses {first['ours']:.5f} / {first['hf']:.5f})")
+    print(f"{'':>26}{'ours':>10}{'HF+peft':>10}{'ours/HF':>10}")
+    print(f"{'LoRA tokens/CPU-s':>26}{tps['ours']:10.0f}{tps['hf']:10.0f}{tps['ours'] / tps['hf']:10.3f}"
+          f"   (per round {min(round_ratios):.3f}-{max(round_ratios):.3f}; goal >= 1.0)")
+
+
+if __name__ == "__main__":
+    main()
