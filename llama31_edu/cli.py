@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "convert":  ("llama31_edu.checkpoints:convert_cli", "convert a checkpoint between Meta's and Hugging Face's formats"),
     "scaling":  ("llama31_edu.scaling:cli_main",      "the model card's figures, from first principles"),
     "sft":      ("llama31_edu.lora:lora_sft_cli",     "fine-tune a model on chat dialogs with tool calls (--lora-rank R: LoRA; torchrun too)"),
+    "dpo":      ("llama31_edu.dpo:dpo_cli",           "preference optimisation (DPO) on chosen/rejected pairs (torchrun too)"),
 }
 
 # %% ../nbs/18_cli.ipynb #b4a0d3f7
