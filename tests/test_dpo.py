@@ -56,6 +56,7 @@ def test_dpo_sigkill_then_resume_is_bitwise_equal(setup, tmp_path, h):
     assert resumed["margin"] == m["preferences"]["margin"]
 
 
+@pytest.mark.slow      # ~20 s of torchrun start-up; `make test-slow` runs it (chapter 11 tests the engine under torchrun)
 def test_dpo_under_torchrun_ddp_matches_one_process(setup, tmp_path, h):
     "2 gloo ranks x 2 pairs (DDP) take the same global batches as one process x 4: same losses, margins and weights."
     one, two = tmp_path / "one", tmp_path / "ddp"
