@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .tokenizer import DATA_DIR, Tokenizer, atomic_write
 from .train import IGNORE, TrainConfig
 from .chat import calculator_toolbox
-from .sft import DialogBatches, DialogError, DialogVal, check_dialog, pad_batch, render_dialog
+from .sft import DialogBatches, DialogError, DialogVal, check_dialog, pad_batch, read_checked_jsonl, render_dialog
 
 # %% auto #0
 __all__ = ['DPO_DATA', 'FORMAT_TOKENS', 'PREFERENCE_FIELDS', 'DPO_CONFIG', 'sequence_logps', 'dpo_loss', 'DPOLoss', 'PairError',
@@ -85,25 +85,10 @@ def check_pair(p, tools: Sequence[str]) -> str | None:
     return None
 
 def load_pairs(path: str | Path, tools: Sequence[str] | None = None) -> list[dict]:
-    "The preference pairs of a JSON Lines file, each checked (`PairError` names file and line)."
-    path = Path(path)
-    if not path.is_file(): raise PairError(f"{path}: no such file (make it with scripts/make_dpo_data.py)")
+    "The preference pairs of a JSON Lines file, each checked (`PairError` names file and line): chapter 14's reader."
     tools = list(tools if tools is not None else calculator_toolbox().tools)
-    pairs = []
-    try:
-        with path.open(encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip(): continue
-                try: p = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise PairError(f"{path}:{n}: not JSON Lines ({e.msg} at column {e.colno}); each line must be one "
-                                    'JSON object with "chosen" and "rejected"') from None
-                if (problem := check_pair(p, tools)) is not None: raise PairError(f"{path}:{n}: {problem}")
-                pairs.append(p)
-    except UnicodeDecodeError as e:
-        raise PairError(f"{path}: not UTF-8 text (byte {e.start}); JSON Lines files are UTF-8") from None
-    if not pairs: raise PairError(f"{path}: no pairs in the file")
-    return pairs
+    return read_checked_jsonl(path, lambda p: check_pair(p, tools), error=PairError, what="pairs",
+                              maker="scripts/make_dpo_data.py", shape=' with "chosen" and "rejected"')
 
 # %% ../nbs/16_dpo.ipynb #1bf91816
 FORMAT_TOKENS = ("<|eot_id|>", "<|eom_id|>", "<|python_tag|>")

@@ -16,9 +16,10 @@ from .train import IGNORE, TrainConfig, next_token_loss
 from .chat import Conversation, Reply, calculator_toolbox, chat_with_tools, tool_request
 
 # %% auto #0
-__all__ = ['SFT_DATA', 'REFUSAL', 'STOP_REASONS', 'SFT_CONFIG', 'SFT_DEMO_BUDGET', 'DialogError', 'check_dialog', 'load_dialogs',
-           'render_dialog', 'encode_dialogs', 'pad_batch', 'DialogBatches', 'ChatEval', 'evaluate_chat', 'chat_metrics',
-           'DialogVal', 'sft_train', 'show_transcript', 'sft_cli', 'demo_main']
+__all__ = ['SFT_DATA', 'REFUSAL', 'STOP_REASONS', 'SFT_CONFIG', 'SFT_DEMO_BUDGET', 'DialogError', 'check_dialog',
+           'read_checked_jsonl', 'load_dialogs', 'render_dialog', 'encode_dialogs', 'pad_batch', 'DialogBatches',
+           'ChatEval', 'evaluate_chat', 'chat_metrics', 'DialogVal', 'sft_train', 'show_transcript', 'sft_cli',
+           'demo_main']
 
 # %% ../nbs/14_sft.ipynb #6b6cb7ea
 SFT_DATA = DATA_DIR / "sft"
@@ -56,26 +57,32 @@ def check_dialog(d, tools: Sequence[str]) -> str | None:
     if d["messages"][-1]["role"] != "assistant": return "the last message is not the assistant's: nothing to learn"
     return None
 
-def load_dialogs(path: str | Path, tools: Sequence[str] | None = None) -> list[dict]:
-    "The dialogs of a JSON Lines file, each checked (`DialogError` names file and line); `tools`: the known tool names."
+def read_checked_jsonl(path: str | Path, check, *, error=DialogError, what: str = "dialogs",
+                       maker: str = "scripts/make_sft_data.py", shape: str = "") -> list[dict]:
+    """The objects of a JSON Lines file, each passed through `check(obj) -> None | "problem"`. Every failure is one
+    line naming the file (and the line), raised as `error`. Dialogs here; chapter 16's preference pairs use it too."""
     path = Path(path)
-    if not path.is_file(): raise DialogError(f"{path}: no such file (make it with scripts/make_sft_data.py)")
-    tools = list(tools if tools is not None else calculator_toolbox().tools)
-    dialogs = []
+    if not path.is_file(): raise error(f"{path}: no such file (make it with {maker})")
+    out = []
     try:
         with path.open(encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if not line.strip(): continue
-                try: d = json.loads(line)
+                try: obj = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise DialogError(f"{path}:{n}: not JSON Lines ({e.msg} at column {e.colno}); "
-                                      "each line must be one JSON object") from None
-                if (problem := check_dialog(d, tools)) is not None: raise DialogError(f"{path}:{n}: {problem}")
-                dialogs.append(d)
+                    raise error(f"{path}:{n}: not JSON Lines ({e.msg} at column {e.colno}); "
+                                f"each line must be one JSON object{shape}") from None
+                if (problem := check(obj)) is not None: raise error(f"{path}:{n}: {problem}")
+                out.append(obj)
     except UnicodeDecodeError as e:
-        raise DialogError(f"{path}: not UTF-8 text (byte {e.start}); JSON Lines files are UTF-8") from None
-    if not dialogs: raise DialogError(f"{path}: no dialogs in the file")
-    return dialogs
+        raise error(f"{path}: not UTF-8 text (byte {e.start}); JSON Lines files are UTF-8") from None
+    if not out: raise error(f"{path}: no {what} in the file")
+    return out
+
+def load_dialogs(path: str | Path, tools: Sequence[str] | None = None) -> list[dict]:
+    "The dialogs of a JSON Lines file, each checked (`DialogError` names file and line); `tools`: the known tool names."
+    tools = list(tools if tools is not None else calculator_toolbox().tools)
+    return read_checked_jsonl(path, lambda d: check_dialog(d, tools))
 
 # %% ../nbs/14_sft.ipynb #197d1a31
 def _chapter1_message(m: dict) -> dict:
