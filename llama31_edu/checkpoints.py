@@ -12,18 +12,18 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 from .tokenizer import atomic_write, check_writable
-from .model import ModelArgs, Transformer, read_json
+from .model import OUR_MAX_SEQ_LEN, ModelArgs, Transformer, read_json
 from .layers import ffn_hidden_dim
 from .rope import permute_to_hf, permute_from_hf
 
 # %% auto #0
-__all__ = ['CHECKSUM_FILE', 'META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'OUR_MAX_SEQ_LEN', 'read_pth', 'open_safetensors',
-           'read_safetensors', 'resolve_inside', 'sha256_file', 'write_checksums', 'read_checksums', 'verify_file',
-           'check_weight', 'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params',
-           'meta_shard_dim', 'split_state_dict', 'merge_shards', 'check_shards', 'read_pth_checked',
-           'load_meta_checkpoint', 'save_meta_checkpoint', 'meta_to_hf_key', 'hf_to_meta_key', 'ffn_rule_for',
-           'max_position', 'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint', 'hf_state_dict',
-           'save_hf_checkpoint', 'read_checkpoint_args', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
+__all__ = ['CHECKSUM_FILE', 'META_PARAMS', 'ROPE_EXTRAS', 'LLAMA31_CONTEXT', 'read_pth', 'open_safetensors', 'read_safetensors',
+           'resolve_inside', 'sha256_file', 'write_checksums', 'read_checksums', 'verify_file', 'check_weight',
+           'atomic_dir', 'read_whole', 'check_state_dict', 'build_model', 'args_to_params', 'meta_shard_dim',
+           'split_state_dict', 'merge_shards', 'check_shards', 'read_pth_checked', 'load_meta_checkpoint',
+           'save_meta_checkpoint', 'meta_to_hf_key', 'hf_to_meta_key', 'ffn_rule_for', 'max_position',
+           'args_to_hf_config', 'args_from_hf_config', 'load_hf_checkpoint', 'hf_state_dict', 'save_hf_checkpoint',
+           'read_checkpoint_args', 'checkpoint_format', 'load_checkpoint', 'convert_cli']
 
 # %% ../nbs/06_checkpoints.ipynb #30a828f7
 def _truncated(path, e, kind):
@@ -243,9 +243,10 @@ ROPE_EXTRAS = ("rope_scale_factor", "rope_low_freq_factor", "rope_high_freq_fact
                "rope_scaling_type")
 
 def args_to_params(args: ModelArgs) -> dict:
-    "The `params.json` of `args`: Meta's keys plus our RoPE scaling constants (which Meta's loader ignores)."
+    """The `params.json` of `args`: Meta's keys, plus keys Meta's loader ignores: our RoPE scaling constants and
+    `max_seq_len` under chapter 5's `OUR_MAX_SEQ_LEN` (so a model remembers the length it was trained for)."""
     d = asdict(args)
-    return {k: d[k] for k in META_PARAMS + ROPE_EXTRAS}
+    return {**{k: d[k] for k in META_PARAMS + ROPE_EXTRAS}, OUR_MAX_SEQ_LEN: d["max_seq_len"]}
 
 # %% ../nbs/06_checkpoints.ipynb #dec0e865
 def meta_shard_dim(key: str) -> int | None:
@@ -384,7 +385,6 @@ def ffn_rule_for(dim: int, hidden: int) -> tuple[int, float | None]:
     return 1, f
 
 LLAMA31_CONTEXT = 131_072          # Llama 3.1's context length: `max_position_embeddings` in Meta's published configs
-OUR_MAX_SEQ_LEN = "llama31_edu_max_seq_len"   # our ModelArgs.max_seq_len, when it differs from that
 
 def max_position(args: ModelArgs) -> int:
     "`max_position_embeddings` for `args`: Llama 3.1's 131,072 with its RoPE scaling (never below `original_max_position_embeddings`), else `max_seq_len`."

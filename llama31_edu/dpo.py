@@ -313,10 +313,8 @@ def dpo_train(cfg: TrainConfig, pairs: str | Path, tokenizer: Tokenizer, out: st
 # %% ../nbs/16_dpo.ipynb #515fe541
 def dpo_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu dpo") -> int:
     "`llama31-edu dpo --init SFT_DIR --pairs FILE --out DIR`: preference optimisation (runs under torchrun too)."
-    from llama31_edu.train import (Interrupted, TrainingDiverged, _error, config_from_args, config_parser,
-                                   micro_batch_size, model_args, resume_command, tokenizer_for)
-    from llama31_edu.tokenizer import check_writable
-    from llama31_edu.distributed import init_distributed
+    from llama31_edu.train import config_parser
+    from llama31_edu.sft import stage_cli
     argv, defaults = list(sys.argv[1:] if argv is None else argv), defaults or DPO_CONFIG
     p = config_parser(prog, defaults)
     p.description = "Preference optimisation (DPO, as in Llama 3) of a fine-tuned model on chosen/rejected pairs (chapter 16)."
@@ -328,32 +326,16 @@ def dpo_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
     p.add_argument("--mask-format-tokens", action=argparse.BooleanOptionalAction, default=DPOOptions.mask_format_tokens,
                    help="leave <|eot_id|>, <|eom_id|>, <|python_tag|> out of the log-probs (default: %(default)s, as Llama 3)")
     p.set_defaults(samples=0)
-    try: a = p.parse_args(argv)
-    except SystemExit as e: return e.code or 0
-    env = None
-    try:
-        if a.text is not None: raise ValueError("--text is pre-training's; DPO reads preference pairs from --pairs")
-        if a.vocab_size is not None: raise ValueError("--vocab-size: DPO keeps --init's vocabulary; leave it out")
-        cfg = config_from_args(a, defaults)
-        options = check_options(DPOOptions(a.beta, a.nll_weight, a.mask_format_tokens))
-        if cfg.init is None: raise ValueError("--init DIR is required: the fine-tuned model to improve (it is also the reference)")
-        if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
-        out = check_writable(a.out or f"runs/dpo-{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
-        if a.threads: torch.set_num_threads(a.threads)
-        env = init_distributed(cfg.strategy, cfg.device)
-        if a.global_batch is not None: cfg.batch_size = micro_batch_size(a.global_batch, env, cfg.grad_accum)
-        tok, tok_path = tokenizer_for(a, cfg, model_args(cfg), Path(a.pairs), env)
+    def train(a, cfg, tok, tok_path, out, env, resume_cmd, options):
         dpo_train(cfg, a.pairs, tok, out, options=options, val_pairs=a.val_pairs, resume=a.resume, tokenizer_path=tok_path,
-                  progress=not a.no_progress, env=env, resume_command=resume_command(prog, argv, out, env))
-    except TrainingDiverged as e: return _error(prog, e, 3)
-    except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum
-    except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
-    except (ValueError, RuntimeError, FileNotFoundError, FileExistsError, NotADirectoryError) as e: return _error(prog, e, 2)
-    finally:
-        if env is not None: env.close()
-    if env.is_main and a.samples > 0:
+                  progress=not a.no_progress, env=env, resume_command=resume_cmd)
+    code, run = stage_cli(prog, argv, p, defaults, what="DPO", data_option="--pairs", reads="preference pairs", train=train,
+                          init_help="the fine-tuned model to improve (it is also the reference)",
+                          check=lambda a: check_options(DPOOptions(a.beta, a.nll_weight, a.mask_format_tokens)))
+    if run is None: return code
+    if run.env.is_main and run.a.samples > 0:
         from llama31_edu.checkpoints import load_checkpoint
         from llama31_edu.sft import SFT_DATA, load_dialogs, show_transcript
-        model = load_checkpoint(out / "model", max_seq_len=max(512, cfg.seq_len or 0)).eval()
-        for d in load_dialogs(SFT_DATA / "test.jsonl")[:a.samples]: show_transcript(model, tok, d)
+        model = load_checkpoint(run.out / "model", max_seq_len=max(512, run.cfg.seq_len or 0)).eval()
+        for d in load_dialogs(SFT_DATA / "test.jsonl")[:run.a.samples]: show_transcript(model, run.tok, d)
     return 0

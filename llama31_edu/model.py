@@ -15,8 +15,8 @@ from .layers import RMSNorm, FeedForward
 from .attention import Attention, KVCache, cache_mask, document_mask
 
 # %% auto #0
-__all__ = ['MAX_SEQ_LEN', 'PRESETS', 'CONTEXT_SCALINGS', 'read_json', 'ModelArgs', 'extend_context', 'TransformerBlock',
-           'Transformer', 'count_params', 'kv_cache_bytes_per_token']
+__all__ = ['MAX_SEQ_LEN', 'OUR_MAX_SEQ_LEN', 'PRESETS', 'CONTEXT_SCALINGS', 'read_json', 'ModelArgs', 'extend_context',
+           'TransformerBlock', 'Transformer', 'count_params', 'kv_cache_bytes_per_token']
 
 # %% ../nbs/05_model.ipynb #05ed79ea
 def read_json(path, what: str = "file") -> dict:
@@ -29,6 +29,9 @@ def read_json(path, what: str = "file") -> dict:
 
 MAX_SEQ_LEN = 1 << 20
 "The longest `max_seq_len` a `ModelArgs` accepts (1,048,576 positions)."
+
+OUR_MAX_SEQ_LEN = "llama31_edu_max_seq_len"
+"The key under which our `params.json` (and `config.json`) records `max_seq_len`, the length a model was trained for. Meta's loader ignores keys it does not know but passes `max_seq_len=` itself, so a plain `max_seq_len` key would clash."
 
 @dataclass
 class ModelArgs:
@@ -97,6 +100,8 @@ class ModelArgs:
         else: d, src = path_or_dict, source or "params"
         if not isinstance(d, dict):
             raise ValueError(f"{src}: expected a JSON object of model settings ({{\"dim\": 4096, ...}}), got {type(d).__name__}")
+        if OUR_MAX_SEQ_LEN in d:      # ours, unless the file also has a plain max_seq_len
+            d = {"max_seq_len": d[OUR_MAX_SEQ_LEN], **{k: v for k, v in d.items() if k != OUR_MAX_SEQ_LEN}}
         d = {**d, **{k: v for k, v in overrides.items() if v is not None}}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)

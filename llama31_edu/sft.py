@@ -18,8 +18,8 @@ from .chat import Conversation, Reply, calculator_toolbox, chat_with_tools, tool
 # %% auto #0
 __all__ = ['SFT_DATA', 'REFUSAL', 'STOP_REASONS', 'SFT_CONFIG', 'SFT_DEMO_BUDGET', 'DialogError', 'check_dialog',
            'read_checked_jsonl', 'load_dialogs', 'render_dialog', 'encode_dialogs', 'pad_batch', 'DialogBatches',
-           'ChatEval', 'evaluate_chat', 'chat_metrics', 'DialogVal', 'sft_train', 'show_transcript', 'sft_cli',
-           'demo_main']
+           'ChatEval', 'evaluate_chat', 'chat_metrics', 'DialogVal', 'sft_train', 'show_transcript', 'stage_cli',
+           'sft_cli', 'demo_main']
 
 # %% ../nbs/14_sft.ipynb #6b6cb7ea
 SFT_DATA = DATA_DIR / "sft"
@@ -322,14 +322,48 @@ def show_transcript(model, tokenizer: Tokenizer, dialog: dict, write=print) -> N
         write(f"ipython>    {json.dumps(result, default=str)}")
     write(f"assistant>  {turn.reply.text.strip()}")
 
+def stage_cli(prog: str, argv: list[str], p, defaults: TrainConfig, *, what: str, data_option: str, reads: str,
+              init_help: str, train, check=None):
+    """The skeleton every fine-tuning command shares (`sft` here, `dpo` in chapter 16). Parse `argv` with the parser `p`,
+    refuse pre-training's options, require --init, check the run folder before anything is allocated, start the ranks
+    (chapter 11), find the tokenizer (beside --init), then call `train(a, cfg, tok, tok_path, out, env, resume_cmd, extra)`,
+    where `extra = check(a)` holds the stage's own checked options. Each failure becomes one line on stderr and an exit
+    code: 2 bad input, 3 diverged, 128 + N after signal N. Returns `(code, run)`: `run` (a, cfg, out, tok, env, extra) or None."""
+    from types import SimpleNamespace
+    from llama31_edu.tokenizer import check_writable
+    from llama31_edu.train import (Interrupted, TrainingDiverged, _error, config_from_args, micro_batch_size, model_args,
+                                   resume_command, tokenizer_for)
+    from llama31_edu.distributed import init_distributed
+    try: a = p.parse_args(argv)
+    except SystemExit as e: return (e.code or 0), None
+    env = None
+    try:
+        dest = data_option.lstrip("-").replace("-", "_")
+        if a.text is not None: raise ValueError(f"--text is pre-training's; {what} reads {reads} from {data_option}")
+        if a.vocab_size is not None: raise ValueError(f"--vocab-size: {what} keeps --init's vocabulary; leave it out")
+        cfg = config_from_args(a, defaults)
+        extra = check(a) if check else None
+        if cfg.init is None: raise ValueError(f"--init DIR is required: {init_help}")
+        if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
+        out = check_writable(a.out or f"runs/{prog.split()[-1]}-{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
+        if a.threads: torch.set_num_threads(a.threads)
+        env = init_distributed(cfg.strategy, cfg.device)
+        if a.global_batch is not None: cfg.batch_size = micro_batch_size(a.global_batch, env, cfg.grad_accum)
+        tok, tok_path = tokenizer_for(a, cfg, model_args(cfg), Path(getattr(a, dest)), env)
+        train(a, cfg, tok, tok_path, out, env, resume_command(prog, argv, out, env), extra)
+    except TrainingDiverged as e: return _error(prog, e, 3), None
+    except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum, None
+    except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130), None
+    except (ValueError, RuntimeError, FileNotFoundError, FileExistsError, NotADirectoryError) as e: return _error(prog, e, 2), None
+    finally:
+        if env is not None: env.close()
+    return 0, SimpleNamespace(a=a, cfg=cfg, out=out, tok=tok, env=env, extra=extra)
+
 def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = None, prog: str = "llama31-edu sft",
             add_args=None, adapter=None) -> int:
     """`llama31-edu sft --init DIR --data FILE --out DIR`: fine-tune on chat dialogs (runs under torchrun too).
     `add_args(parser)` adds options; `adapter(args)` makes `sft_train`'s `adapter` from them, or None (chapter 15: LoRA)."""
-    from llama31_edu.tokenizer import check_writable
-    from llama31_edu.train import (Interrupted, TrainingDiverged, _error, config_from_args, config_parser,
-                                   micro_batch_size, model_args, resume_command, tokenizer_for)
-    from llama31_edu.distributed import init_distributed
+    from llama31_edu.train import config_parser
     from llama31_edu.checkpoints import load_checkpoint
     argv, defaults = list(sys.argv[1:] if argv is None else argv), defaults or SFT_CONFIG
     p = config_parser(prog, defaults)
@@ -339,34 +373,18 @@ def sft_cli(argv: list[str] | None = None, *, defaults: TrainConfig | None = Non
     p.add_argument("--test-data", default=str(SFT_DATA / "test.jsonl"), help="held-out dialogs --samples reads (default: %(default)s)")
     p.set_defaults(samples=1)
     if add_args: add_args(p)
-    try: a = p.parse_args(argv)
-    except SystemExit as e: return e.code or 0
-    env = None
-    try:
-        if a.text is not None: raise ValueError("--text is pre-training's; fine-tuning reads dialogs from --data")
-        if a.vocab_size is not None: raise ValueError("--vocab-size: fine-tuning keeps --init's vocabulary; leave it out")
-        cfg = config_from_args(a, defaults)
-        adapt = adapter(a) if adapter else None
-        if cfg.init is None: raise ValueError("--init DIR is required: the model folder to fine-tune (ours, Meta's or Hugging Face's)")
-        if a.resume and a.out is None: raise ValueError("--resume needs --out (the run folder to continue)")
-        out = check_writable(a.out or f"runs/sft-{datetime.datetime.now():%Y%m%d-%H%M%S}", "--out", folder=True)
-        if a.threads: torch.set_num_threads(a.threads)
-        env = init_distributed(cfg.strategy, cfg.device)
-        if a.global_batch is not None: cfg.batch_size = micro_batch_size(a.global_batch, env, cfg.grad_accum)
-        tok, tok_path = tokenizer_for(a, cfg, model_args(cfg), Path(a.data), env)
+    def train(a, cfg, tok, tok_path, out, env, resume_cmd, adapt):
         sft_train(cfg, a.data, tok, out, val_data=a.val_data, resume=a.resume, tokenizer_path=tok_path,
-                  progress=not a.no_progress, env=env, resume_command=resume_command(prog, argv, out, env), adapter=adapt)
-    except TrainingDiverged as e: return _error(prog, e, 3)
-    except Interrupted as e: print(f"{prog}: {e}", file=sys.stderr, flush=True); return 128 + e.signum
-    except KeyboardInterrupt: return _error(prog, "stopped at once by a second signal; the last checkpoint is kept", 130)
-    except (ValueError, RuntimeError, FileNotFoundError, FileExistsError, NotADirectoryError) as e: return _error(prog, e, 2)
-    finally:
-        if env is not None: env.close()
-    if env.is_main and a.samples > 0:
-        model = (adapt.load if adapt else load_checkpoint)(out / "model", max_seq_len=max(512, cfg.seq_len or 0)).eval()
-        held = [d for d in load_dialogs(a.test_data) if d["family"] == "arithmetic"][:a.samples]
+                  progress=not a.no_progress, env=env, resume_command=resume_cmd, adapter=adapt)
+    code, run = stage_cli(prog, argv, p, defaults, what="fine-tuning", data_option="--data", reads="dialogs", train=train,
+                          init_help="the model folder to fine-tune (ours, Meta's or Hugging Face's)",
+                          check=lambda a: adapter(a) if adapter else None)
+    if run is None: return code
+    if run.env.is_main and run.a.samples > 0:
+        model = (run.extra.load if run.extra else load_checkpoint)(run.out / "model", max_seq_len=max(512, run.cfg.seq_len or 0)).eval()
+        held = [d for d in load_dialogs(run.a.test_data) if d["family"] == "arithmetic"][:run.a.samples]
         print(f"--- {len(held)} held-out question(s) through chapter 10's tool loop (greedy) ---")
-        for d in held: show_transcript(model, tok, d)
+        for d in held: show_transcript(model, run.tok, d)
     return 0
 
 # %% ../nbs/14_sft.ipynb #b2403aaf
@@ -377,6 +395,10 @@ def demo_main(argv: list[str] | None = None) -> int:
     "`llama31-edu demo`: pre-train the demo model, fine-tune it on the chat dialogs, answer a held-out question."
     from llama31_edu.distributed import demo_main as pretrain_demo
     argv = list(argv or [])
+    if "-h" in argv or "--help" in argv:      # help only: no stage may start
+        print("llama31-edu demo: pre-train the demo model (the options below), fine-tune it on data/sft for "
+              f"{SFT_DEMO_BUDGET:.0f} s, then answer a held-out question through the tool loop.\n")
+        return pretrain_demo(["--help"])
     run = Path(next((argv[i + 1] for i, x in enumerate(argv[:-1]) if x == "--out"), f"runs/demo-{datetime.datetime.now():%Y%m%d-%H%M%S}"))
     rest = [x for i, x in enumerate(argv) if x != "--out" and (i == 0 or argv[i - 1] != "--out")]
     print(f"=== stage 1: pre-training -> {run / 'pretrain'}", flush=True)

@@ -102,3 +102,11 @@ def test_signal_under_torchrun_all_ranks_save_and_resume_bitwise(signum, text, d
     assert (out / "checkpoint" / ".metadata").is_file()                        # both ranks wrote their shards
     h.torchrun(2, resume_args(err))
     h.assert_bitwise_equal(h.final_weights(out), ddp_reference)
+
+
+def test_demo_help_starts_nothing(tmp_path):
+    "`llama31-edu demo --help` prints the options and exits 0; no stage runs, no run folder appears."
+    r = subprocess.run([sys.executable, "-m", "llama31_edu.cli", "demo", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-1000:]
+    assert "usage: llama31-edu demo" in r.stdout and "=== stage" not in r.stdout, r.stdout[:500]
+    assert not (tmp_path / "runs").exists(), "demo --help created a run folder"
