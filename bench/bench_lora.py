@@ -14,7 +14,7 @@ ratios show its spread. Tokens counted are the batch's real (non-padding) tokens
     .venv/bin/python bench/bench_lora.py [--preset demo] [--batch 8] [--rank 16] [--rounds 5] [--steps 6]
 """
 from __future__ import annotations
-import argparse, statistics, time
+import argparse
 
 
 def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: int = 0):
@@ -60,40 +60,20 @@ def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: in
 
 
 def main(argv=None):
+    from bench_sft import harness_args, race, sft_batch      # the same batch and the same timing as bench_sft.py
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--preset", default="demo"); p.add_argument("--batch", type=int, default=8)
+    harness_args(p)
     p.add_argument("--rank", type=int, default=16); p.add_argument("--targets", default="wq,wk,wv,wo,w1,w2,w3")
-    p.add_argument("--rounds", type=int, default=5); p.add_argument("--steps", type=int, default=6)
-    p.add_argument("--warmup", type=int, default=2); p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     import torch, transformers, peft
-    from llama31_edu.sft import SFT_DATA, DialogBatches, encode_dialogs, load_dialogs
-    from llama31_edu.tokenizer import DEMO_TOKENIZER, Tokenizer
     torch.set_num_threads(a.threads)
-    tok = Tokenizer(DEMO_TOKENIZER)
-    examples, _ = encode_dialogs(load_dialogs(SFT_DATA / "train.jsonl")[:512], tok, max_len=256)
-    x, y = DialogBatches(examples, a.batch, tok.pad_id, seed=0).next()
-    real = int((x != tok.pad_id).sum())
+    x, y, real = sft_batch(a.batch)
     targets = a.targets.split(",")
     built = {k: build(k, a.preset, (x, y), a.rank, targets) for k in ("ours", "hf")}
     steps = {k: fn for k, (fn, _) in built.items()}
     n_train = {k: n for k, (_, n) in built.items()}
     assert n_train["ours"] == n_train["hf"], f"different numbers of trained parameters: {n_train}"
-    first = {k: fn() for k, fn in steps.items()}
-    assert abs(first["ours"] - first["hf"]) < 1e-4, f"the two models start from different losses: {first}"
-    for _ in range(a.warmup - 1):
-        for fn in steps.values(): fn()
-    times, round_ratios = {"ours": [], "hf": []}, []
-    for r in range(a.rounds):
-        this = {"ours": [], "hf": []}
-        for _ in range(a.steps):
-            for k in (("ours", "hf") if r % 2 == 0 else ("hf", "ours")):
-                t0 = time.process_time(); steps[k](); this[k].append(time.process_time() - t0)
-        for k in times: times[k] += this[k]
-        round_ratios.append(statistics.median(this["hf"]) / statistics.median(this["ours"]))
-        print(f"round {r + 1}: ours {real / statistics.median(this['ours']):7.0f} tok/s   "
-              f"HF+peft {real / statistics.median(this['hf']):7.0f} tok/s   ours/HF {round_ratios[-1]:.3f}", flush=True)
-    tps = {k: real / statistics.median(v) for k, v in times.items()}
+    tps, round_ratios, first = race(steps, real, a.rounds, a.steps, a.warmup, other="HF+peft")
     print(f"\npreset {a.preset}, LoRA rank {a.rank} alpha {2 * a.rank} on {a.targets} ({n_train['ours']:,} trained parameters), "
           f"one SFT batch of {a.batch} dialogs {tuple(x.shape)} ({real} real tokens, {int((y != -100).sum())} targets), fp32 CPU, "
           f"{a.threads} thread(s), AdamW, torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; "

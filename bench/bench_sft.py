@@ -49,36 +49,52 @@ def build(kind: str, preset: str, batch, seed: int = 0):
     return step
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def harness_args(p: argparse.ArgumentParser) -> None:
+    "The options every side-by-side SFT benchmark takes (this one and bench_lora.py)."
     p.add_argument("--preset", default="demo"); p.add_argument("--batch", type=int, default=8)
     p.add_argument("--rounds", type=int, default=5); p.add_argument("--steps", type=int, default=6)
     p.add_argument("--warmup", type=int, default=2); p.add_argument("--threads", type=int, default=1)
-    a = p.parse_args(argv)
-    import torch, transformers
+
+
+def sft_batch(batch: int):
+    "One real SFT batch: `batch` dialogs of data/sft/train.jsonl, rendered and padded by chapter 14; with its real tokens."
     from llama31_edu.sft import SFT_DATA, DialogBatches, encode_dialogs, load_dialogs
     from llama31_edu.tokenizer import DEMO_TOKENIZER, Tokenizer
-    torch.set_num_threads(a.threads)
     tok = Tokenizer(DEMO_TOKENIZER)
     examples, _ = encode_dialogs(load_dialogs(SFT_DATA / "train.jsonl")[:512], tok, max_len=256)
-    x, y = DialogBatches(examples, a.batch, tok.pad_id, seed=0).next()
-    real = int((x != tok.pad_id).sum())
-    steps = {k: build(k, a.preset, (x, y)) for k in ("ours", "hf")}
+    x, y = DialogBatches(examples, batch, tok.pad_id, seed=0).next()
+    return x, y, int((x != tok.pad_id).sum())
+
+
+def race(steps: dict, real: int, rounds: int, n_steps: int, warmup: int, other: str = "HF"):
+    """Run the step functions `steps` ('ours', 'hf') in turns, `rounds` x `n_steps` times after `warmup` steps each,
+    alternating who goes first; CPU time per step. Returns (tokens/CPU-s per side, per-round ratios, first losses)."""
     first = {k: fn() for k, fn in steps.items()}
     assert abs(first["ours"] - first["hf"]) < 1e-4, f"the two models start from different losses: {first}"
-    for _ in range(a.warmup - 1):
+    for _ in range(warmup - 1):
         for fn in steps.values(): fn()
     times, round_ratios = {"ours": [], "hf": []}, []
-    for r in range(a.rounds):
+    for r in range(rounds):
         this = {"ours": [], "hf": []}
-        for _ in range(a.steps):
+        for _ in range(n_steps):
             for k in (("ours", "hf") if r % 2 == 0 else ("hf", "ours")):
                 t0 = time.process_time(); steps[k](); this[k].append(time.process_time() - t0)
         for k in times: times[k] += this[k]
         round_ratios.append(statistics.median(this["hf"]) / statistics.median(this["ours"]))
         print(f"round {r + 1}: ours {real / statistics.median(this['ours']):7.0f} tok/s   "
-              f"HF {real / statistics.median(this['hf']):7.0f} tok/s   ours/HF {round_ratios[-1]:.3f}", flush=True)
-    tps = {k: real / statistics.median(v) for k, v in times.items()}
+              f"{other} {real / statistics.median(this['hf']):7.0f} tok/s   ours/HF {round_ratios[-1]:.3f}", flush=True)
+    return {k: real / statistics.median(v) for k, v in times.items()}, round_ratios, first
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    harness_args(p)
+    a = p.parse_args(argv)
+    import torch, transformers
+    torch.set_num_threads(a.threads)
+    x, y, real = sft_batch(a.batch)
+    steps = {k: build(k, a.preset, (x, y)) for k in ("ours", "hf")}
+    tps, round_ratios, first = race(steps, real, a.rounds, a.steps, a.warmup)
     print(f"\npreset {a.preset}, one SFT batch of {a.batch} dialogs {tuple(x.shape)} ({real} real tokens, "
           f"{int((y != -100).sum())} targets), fp32 CPU, {a.threads} thread(s), AdamW, torch {torch.__version__}, "
           f"transformers {transformers.__version__}; same weights (first losses {first['ours']:.5f} / {first['hf']:.5f})")

@@ -63,6 +63,21 @@ def train_in_process(args: list[str]) -> None:
     finally: torch.set_num_threads(threads)
 
 
+def tiny_stage_folder(d: Path, data_dir: Path, n_train: int, n_val: int) -> Path:
+    """A fine-tuning stage's test folder: `init/`, a tiny random model in Meta's format with the demo tokenizer (the
+    --init folder), and the first `n_train` / `n_val` lines of `data_dir`'s train.jsonl / val.jsonl."""
+    import torch
+    from llama31_edu.model import ModelArgs, Transformer
+    from llama31_edu.tokenizer import DEMO_TOKENIZER
+    from llama31_edu.train import export_model
+    torch.manual_seed(0)
+    export_model(Transformer(ModelArgs(dim=32, n_layers=1, n_heads=2, n_kv_heads=1, vocab_size=4352, multiple_of=32,
+                                       max_seq_len=256)), d / "init", DEMO_TOKENIZER)
+    for name, n in (("train.jsonl", n_train), ("val.jsonl", n_val)):
+        (d / name).write_text("".join((data_dir / name).read_text().splitlines(True)[:n]))
+    return d
+
+
 def extra(out: Path) -> dict:
     "The `extra` (step, history, ...) of a run's latest checkpoint, one file or sharded."
     from llama31_edu.train import latest_checkpoint

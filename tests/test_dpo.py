@@ -8,19 +8,10 @@ STEPS = 6
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, h):
     "A tiny random model in Meta's format with the demo tokenizer (the --init folder), and 40 + 8 pairs of data/dpo."
-    from llama31_edu.model import ModelArgs, Transformer
     from llama31_edu.dpo import DPO_DATA
-    from llama31_edu.tokenizer import DEMO_TOKENIZER
-    from llama31_edu.train import export_model
-    d = tmp_path_factory.mktemp("dpo")
-    torch.manual_seed(0)
-    export_model(Transformer(ModelArgs(dim=32, n_layers=1, n_heads=2, n_kv_heads=1, vocab_size=4352, multiple_of=32,
-                                       max_seq_len=256)), d / "init", DEMO_TOKENIZER)
-    (d / "train.jsonl").write_text("".join((DPO_DATA / "train.jsonl").read_text().splitlines(True)[:40]))
-    (d / "val.jsonl").write_text("".join((DPO_DATA / "val.jsonl").read_text().splitlines(True)[:8]))
-    return d
+    return h.tiny_stage_folder(tmp_path_factory.mktemp("dpo"), DPO_DATA, 40, 8)
 
 
 def dpo_args(d, out, *extra):

@@ -7,19 +7,10 @@ STEPS = 6
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, h):
     "A tiny random model in Meta's format with the demo tokenizer (the --init folder), and 48 + 8 dialogs."
-    from llama31_edu.model import ModelArgs, Transformer
     from llama31_edu.sft import SFT_DATA
-    from llama31_edu.tokenizer import DEMO_TOKENIZER
-    from llama31_edu.train import export_model
-    d = tmp_path_factory.mktemp("sft")
-    torch.manual_seed(0)
-    export_model(Transformer(ModelArgs(dim=32, n_layers=1, n_heads=2, n_kv_heads=1, vocab_size=4352, multiple_of=32,
-                                       max_seq_len=256)), d / "init", DEMO_TOKENIZER)
-    (d / "train.jsonl").write_text("".join((SFT_DATA / "train.jsonl").read_text().splitlines(True)[:48]))
-    (d / "val.jsonl").write_text("".join((SFT_DATA / "val.jsonl").read_text().splitlines(True)[:8]))
-    return d
+    return h.tiny_stage_folder(tmp_path_factory.mktemp("sft"), SFT_DATA, 48, 8)
 
 
 def sft_cmd(d, out, *extra):
