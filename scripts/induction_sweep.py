@@ -94,6 +94,15 @@ def copy_losses(model, tok, device) -> dict:
                 ll = F.cross_entropy(model(ids[:, :-1]).float()[0], ids[0, 1:], reduction="none")
                 tot.append(ll[len(a) - 1 + skip:].mean().item())
             res[f"{name}_second"] = sum(tot) / len(tot)
+        first, second = [], []        # the digit-copy format of the mix, on fresh numbers: first copy against second
+        for _ in range(16):
+            expr = f" {rng.choice('+-*/')} ".join(str(rng.randint(0, 9999)) for _ in range(3))
+            a = tok.encode(f"Copy: {expr}", bos=True, eos=False); b = tok.encode(f"\nAgain: {expr}", bos=False, eos=False)
+            head = len(tok.encode("\nAgain:", bos=False, eos=False))
+            ids = torch.tensor([a + b], device=device)
+            ll = F.cross_entropy(model(ids[:, :-1]).float()[0], ids[0, 1:], reduction="none")
+            first.append(ll[2:len(a) - 1].mean().item()); second.append(ll[len(a) - 1 + head:].mean().item())
+        res["expr_first"], res["expr_second"] = sum(first) / 16, sum(second) / 16
     return {k: round(v, 3) for k, v in res.items()}
 
 
