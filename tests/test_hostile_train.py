@@ -34,7 +34,9 @@ def resume_args(stderr: str) -> list[str]:
     return cmd[cmd.index("train") + 1:]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+# Ctrl-C and SIGTERM take the same path; `make test` runs one of each (Ctrl-C here, SIGTERM under torchrun), and
+# `make test-slow` the other two, to keep `make test` near 10 minutes on 2 cores.
+@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_signal_saves_and_resumes_bitwise_one_process(signum, text, one_process_reference, tmp_path, h):
     out = tmp_path / "run"
     p = subprocess.Popen(h.train_cmd(args(h, text, out)), cwd=h.ROOT, env=h.BASE_ENV, stdout=subprocess.PIPE,
@@ -86,7 +88,7 @@ def ddp_reference(text, h):
     return h.final_weights(out)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)])
 def test_signal_under_torchrun_all_ranks_save_and_resume_bitwise(signum, text, ddp_reference, tmp_path, h):
     "SIGTERM goes to torchrun (which passes it on to each rank); SIGINT to both ranks at once, as a terminal's Ctrl-C does."
     out, marker = tmp_path / "run", h.new_marker()
