@@ -19,44 +19,28 @@ import argparse
 
 def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: int = 0):
     "A LoRA training step function for `kind` in ('ours', 'hf') on the same weights; it returns the mean masked loss."
-    import torch, torch.nn.functional as F
+    import torch
+    from bench_sft import hf_llama, hf_loss, step_fn
     from llama31_edu.model import ModelArgs, Transformer
-    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
-    from llama31_edu.train import IGNORE, next_token_loss
+    from llama31_edu.train import next_token_loss
     from llama31_edu.checkpoints import build_model
     from llama31_edu.lora import HF_NAMES, add_lora, lora_layers, merged_state_dict, peft_state_dict
     args = ModelArgs.from_preset(preset)
     torch.manual_seed(seed); model = add_lora(Transformer(args), rank, 2.0 * rank, targets)
     with torch.no_grad():
         for m in lora_layers(model).values(): m.lora_B.normal_(std=0.02)
+    loss_fn = next_token_loss
     if kind == "hf":
-        from transformers import LlamaConfig, LlamaForCausalLM
         from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-        cfg = LlamaConfig(**args_to_hf_config(args))
-        cfg._attn_implementation = "sdpa"
-        hf = LlamaForCausalLM(cfg)
-        hf.load_state_dict(hf_state_dict(build_model(args, merged_state_dict(model.state_dict(), 0.0))), strict=True)   # the base alone
+        hf = hf_llama(args, build_model(args, merged_state_dict(model.state_dict(), 0.0)))   # the base alone
         hf = get_peft_model(hf, LoraConfig(r=rank, lora_alpha=2.0 * rank, lora_dropout=0.0,
                                            target_modules=[HF_NAMES[t] for t in targets]))
         res = set_peft_model_state_dict(hf, peft_state_dict(model.state_dict(), args))
         assert not res.unexpected_keys, res.unexpected_keys
-        del model
-        model = hf
-        def loss_fn(m, b):
-            x, y = b
-            logits = m(input_ids=x, use_cache=False).logits
-            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE).sum()
-    else:
-        loss_fn = next_token_loss
+        model, loss_fn = hf, hf_loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.95), weight_decay=0.0)
-
-    def step():
-        loss_sum, n = loss_fn(model, batch)
-        loss = loss_sum / n
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-        return loss.item()
-    return step, sum(p.numel() for p in params)
+    return step_fn(model, loss_fn, batch, opt), sum(p.numel() for p in params)
 
 
 def main(argv=None):

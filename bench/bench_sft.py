@@ -17,36 +17,46 @@ from __future__ import annotations
 import argparse, statistics, time
 
 
-def build(kind: str, preset: str, batch, seed: int = 0):
-    "A training step function for `kind` in ('ours', 'hf') on the same weights; it returns the mean masked loss."
-    import torch, torch.nn.functional as F
-    from llama31_edu.model import ModelArgs, Transformer
-    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
-    from llama31_edu.train import IGNORE, next_token_loss
+def hf_llama(args, ours):
+    "`transformers.LlamaForCausalLM` (SDPA attention) holding the weights of our model `ours` (chapter 6's `hf_state_dict`)."
     from transformers import LlamaConfig, LlamaForCausalLM
-    args = ModelArgs.from_preset(preset)
-    torch.manual_seed(seed); model = Transformer(args)
-    if kind == "hf":
-        cfg = LlamaConfig(**args_to_hf_config(args))
-        cfg._attn_implementation = "sdpa"
-        hf = LlamaForCausalLM(cfg)
-        hf.load_state_dict(hf_state_dict(model), strict=True)
-        del model
-        model = hf
-        def loss_fn(m, b):
-            x, y = b
-            logits = m(input_ids=x, use_cache=False).logits
-            return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE).sum()
-    else:
-        loss_fn = next_token_loss
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
+    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
+    cfg = LlamaConfig(**args_to_hf_config(args))
+    cfg._attn_implementation = "sdpa"
+    hf = LlamaForCausalLM(cfg)
+    hf.load_state_dict(hf_state_dict(ours), strict=True)
+    return hf
 
+
+def hf_loss(m, b):
+    "The masked loss on HF's logits, as chapter 8's `next_token_loss` computes it on ours: (sum, number of targets)."
+    import torch.nn.functional as F
+    from llama31_edu.train import IGNORE
+    x, y = b
+    logits = m(input_ids=x, use_cache=False).logits
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"), (y != IGNORE).sum()
+
+
+def step_fn(model, loss_fn, batch, opt):
+    "One training step (masked mean loss, backward, optimizer step) as a function that returns the loss."
     def step():
         loss_sum, n = loss_fn(model, batch)
         loss = loss_sum / n
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
         return loss.item()
     return step
+
+
+def build(kind: str, preset: str, batch, seed: int = 0):
+    "A training step function for `kind` in ('ours', 'hf') on the same weights; it returns the mean masked loss."
+    import torch
+    from llama31_edu.model import ModelArgs, Transformer
+    from llama31_edu.train import next_token_loss
+    args = ModelArgs.from_preset(preset)
+    torch.manual_seed(seed); model = Transformer(args)
+    model, loss_fn = (hf_llama(args, model), hf_loss) if kind == "hf" else (model, next_token_loss)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
+    return step_fn(model, loss_fn, batch, opt)
 
 
 def harness_args(p: argparse.ArgumentParser) -> None:
