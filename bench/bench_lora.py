@@ -20,7 +20,8 @@ import argparse
 def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: int = 0):
     "A LoRA training step function for `kind` in ('ours', 'hf') on the same weights; it returns the mean masked loss."
     import torch
-    from bench_sft import hf_llama, hf_loss, step_fn
+    from bench_model import hf_model
+    from bench_sft import hf_loss, step_fn
     from llama31_edu.model import ModelArgs, Transformer
     from llama31_edu.train import next_token_loss
     from llama31_edu.checkpoints import build_model
@@ -32,7 +33,7 @@ def build(kind: str, preset: str, batch, rank: int, targets: list[str], seed: in
     loss_fn = next_token_loss
     if kind == "hf":
         from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-        hf = hf_llama(args, build_model(args, merged_state_dict(model.state_dict(), 0.0)))   # the base alone
+        hf = hf_model(args, build_model(args, merged_state_dict(model.state_dict(), 0.0)))   # the base alone
         hf = get_peft_model(hf, LoraConfig(r=rank, lora_alpha=2.0 * rank, lora_dropout=0.0,
                                            target_modules=[HF_NAMES[t] for t in targets]))
         res = set_peft_model_state_dict(hf, peft_state_dict(model.state_dict(), args))

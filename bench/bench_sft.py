@@ -17,17 +17,6 @@ from __future__ import annotations
 import argparse, statistics, time
 
 
-def hf_llama(args, ours):
-    "`transformers.LlamaForCausalLM` (SDPA attention) holding the weights of our model `ours` (chapter 6's `hf_state_dict`)."
-    from transformers import LlamaConfig, LlamaForCausalLM
-    from llama31_edu.checkpoints import args_to_hf_config, hf_state_dict
-    cfg = LlamaConfig(**args_to_hf_config(args))
-    cfg._attn_implementation = "sdpa"
-    hf = LlamaForCausalLM(cfg)
-    hf.load_state_dict(hf_state_dict(ours), strict=True)
-    return hf
-
-
 def hf_loss(m, b):
     "The masked loss on HF's logits, as chapter 8's `next_token_loss` computes it on ours: (sum, number of targets)."
     import torch.nn.functional as F
@@ -52,9 +41,10 @@ def build(kind: str, preset: str, batch, seed: int = 0):
     import torch
     from llama31_edu.model import ModelArgs, Transformer
     from llama31_edu.train import next_token_loss
+    from bench_model import hf_model          # chapter 6's weights in transformers' LlamaForCausalLM
     args = ModelArgs.from_preset(preset)
     torch.manual_seed(seed); model = Transformer(args)
-    model, loss_fn = (hf_llama(args, model), hf_loss) if kind == "hf" else (model, next_token_loss)
+    model, loss_fn = (hf_model(args, model), hf_loss) if kind == "hf" else (model, next_token_loss)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
     return step_fn(model, loss_fn, batch, opt)
 
