@@ -83,6 +83,12 @@ def copy_losses(model, tok, device) -> dict:
         r = torch.randint(300, 4000, (16, 30), generator=g); seq = torch.cat([r, r], 1).to(device)
         l = F.cross_entropy(model(seq[:, :-1]).float().flatten(0, 1), seq[:, 1:].flatten(), reduction="none").view(16, -1)
         res["rand_first"], res["rand_second"] = l[:, :29].mean().item(), l[:, 30:].mean().item()
+        f, s = [], []            # lengths vary by row: a head that looks a fixed distance back cannot pass this one
+        for L in range(12, 44, 2):
+            r = torch.randint(300, 4000, (1, L), generator=g); seq = torch.cat([r, r], 1).to(device)
+            ll = F.cross_entropy(model(seq[:, :-1]).float()[0], seq[0, 1:], reduction="none")
+            f.append(ll[:L - 1].mean().item()); s.append(ll[L:].mean().item())
+        res["var_first"], res["var_second"] = sum(f) / len(f), sum(s) / len(s)
         for name, mk in (("digits", lambda: " ".join(str(rng.randint(0, 9999)) for _ in range(6))),):
             pairs = []
             for _ in range(16):
@@ -241,7 +247,7 @@ def main():
             if p.poll() is not None:
                 print(f"{n}: exit {p.returncode}", flush=True); del procs[n]
     rows = [json.loads((a.out / n / "result.json").read_text()) for n in names if (a.out / n / "result.json").exists()]
-    keys = ["name", "frac", "steps", "bits_per_char", "rand_first", "rand_second", "digits_second", "sft_tool_call_validity",
+    keys = ["name", "frac", "steps", "bits_per_char", "rand_first", "rand_second", "var_first", "var_second", "digits_second", "sft_tool_call_validity",
             "sft_arithmetic_exact_match", "sft_no_tool_accuracy", "sft_refusal_precision", "sft_refusal_recall", "total_s"]
     print("| " + " | ".join(keys) + " |")
     for r in rows: print("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
