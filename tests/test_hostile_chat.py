@@ -15,9 +15,11 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory):
     """A model with the demo tokenizer's vocabulary and a long context whose greedy reply never ends: its output layer
-    is zero, so every logit ties and argmax picks token 0 (not a stop token) thousands of times."""
+    is zero, so every logit ties and argmax picks token 0 (not a stop token) thousands of times. It has the demo
+    preset's size. With width 64 and 2 layers the test failed on a quiet machine: the reply ended before the Ctrl-C
+    (6,000 one-byte tokens fit in the pipe's buffer, so a fast model can finish before the test has read 20 of them)."""
     torch.manual_seed(0)
-    args = ModelArgs(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=DEMO_VOCAB_RANKS + NUM_RESERVED_SPECIAL_TOKENS,
+    args = ModelArgs(dim=256, n_layers=4, n_heads=8, n_kv_heads=4, vocab_size=DEMO_VOCAB_RANKS + NUM_RESERVED_SPECIAL_TOKENS,
                      multiple_of=32, max_seq_len=8192, max_batch_size=1)
     model = Transformer(args)
     torch.nn.init.zeros_(model.output.weight)
