@@ -394,12 +394,12 @@ SFT_DEMO_BUDGET = 170.0
 "Seconds for the demo's fine-tuning stage (the engine fits the step count to it)."
 
 def demo_main(argv: list[str] | None = None) -> int:
-    "`llama31-edu demo`: pre-train the demo model, fine-tune `data/base_model` on the chat dialogs, answer a held-out question."
+    "`llama31-edu demo`: pre-train the demo model, fine-tune `data/base_model` on the chat dialogs, answer three held-out questions."
     from llama31_edu.distributed import demo_main as pretrain_demo
     argv = list(argv or [])
     if "-h" in argv or "--help" in argv:      # help only: no stage may start
         print("llama31-edu demo: pre-train the demo model (the options below), fine-tune data/base_model on data/sft for "
-              f"{SFT_DEMO_BUDGET:.0f} s, then answer a held-out question through the tool loop.\n")
+              f"{SFT_DEMO_BUDGET:.0f} s, then answer three held-out questions through the tool loop.\n")
         return pretrain_demo(["--help"])
     run = Path(next((argv[i + 1] for i, x in enumerate(argv[:-1]) if x == "--out"), f"runs/demo-{datetime.datetime.now():%Y%m%d-%H%M%S}"))
     rest = [x for i, x in enumerate(argv) if x != "--out" and (i == 0 or argv[i - 1] != "--out")]
@@ -409,4 +409,4 @@ def demo_main(argv: list[str] | None = None) -> int:
           f"(stage 1's few hundred steps are too few for a model to copy numbers; {SFT_BASE} is the same preset pre-trained"
           f" for 4,500 steps on Shakespeare and copy-and-recall text, past the point where it does: chapter 14)", flush=True)
     return sft_cli(["--init", str(SFT_BASE), "--out", str(run / "sft"), "--time-budget", str(SFT_DEMO_BUDGET),
-                    "--max-steps", "2000", "--no-progress", "--samples", "1"])
+                    "--max-steps", "2000", "--no-progress", "--samples", "3"])
