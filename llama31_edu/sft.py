@@ -407,6 +407,6 @@ def demo_main(argv: list[str] | None = None) -> int:
     if (rc := pretrain_demo(rest + ["--out", str(run / "pretrain")])) != 0: return rc
     print(f"\n=== stage 2: fine-tuning {SFT_BASE.name}/ on data/sft -> {run / 'sft'}\n"
           f"(stage 1's few hundred steps are too few for a model to copy numbers; {SFT_BASE} is the same preset pre-trained"
-          f" for 4,500 steps on Shakespeare and copy-and-recall text, past the point where it does: chapter 14)", flush=True)
+          f" past the point where it does; its provenance.json says how: chapter 14)", flush=True)
     return sft_cli(["--init", str(SFT_BASE), "--out", str(run / "sft"), "--time-budget", str(SFT_DEMO_BUDGET),
                     "--max-steps", "2000", "--no-progress", "--samples", "3"])
