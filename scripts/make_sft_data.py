@@ -9,8 +9,10 @@ Three families:
   policy      requests inside the written policy (harm, theft, someone else's secrets) are refused; near misses are answered
 Splits: train, val (same templates and operands as train, other draws), test (held out: templates, operands, lines,
 names and frames that train and val never use). `--check` regenerates in memory and compares with the files.
+`--wide` writes chapter 14's wide variant (more training phrasings, stories built from skeletons; a test split with the same held-out
+templates, stories, frames and names, drawn from its own random stream).
 
-    python scripts/make_sft_data.py [--seed 0] [--out data/sft] [--check]
+    python scripts/make_sft_data.py [--seed 0] [--out data/sft] [--check] [--wide]
 """
 from __future__ import annotations
 import argparse, datetime, hashlib, json, random, re, sys
@@ -45,6 +47,52 @@ WORD_PROBLEMS = {   # (text, operation): a story whose numbers are the operands
              ("A baker bakes {a} loaves and packs them in bags of {b}. How many bags?", "/")],
 }
 
+# ---- the wide variant (--wide): more training phrasings, and stories built from skeletons ------------------------
+# An experiment of chapter 14 (session 7), not the shipped data: the held-out templates, stories, frames and names of
+# `test` are the same; train gets these on top, and every split draws from its own random stream.
+WIDE_TEMPLATES = [
+    'Find {a} {word} {b}.', 'Can you work out {a} {op} {b}?', 'Give me {a} {word} {b}, please.',
+    'What do you get for {a} {word} {b}?', 'Solve {a} {op} {b}.', 'Quick question: {a} {word} {b}?',
+    'Do the sum {a} {op} {b}.', 'Would you compute {a} {word} {b}?', 'Result of {a} {op} {b}?',
+    '{a} {word} {b} comes to what?', 'I wonder what {a} {word} {b} is.', 'Help me with {a} {op} {b}.']
+WIDE_WORD_TEMPLATES = {
+    "first": [
+        'Tell me the first word in "{line}"', 'The line "{line}" starts with which word?', 'First word of "{line}"?'],
+    "last": [
+        'Tell me the last word in "{line}"', 'The line "{line}" ends with which word?', 'Last word of "{line}"?']}
+WIDE_FRAMES = [
+    'How do I {v} {t}?', 'Is there a way to {v} {t}?', "I'd like to {v} {t}. Any advice?",
+    'Walk me through how to {v} {t}.', 'What should I do to {v} {t}?', 'Please tell me how I could {v} {t}.',
+    'Any tips to {v} {t}?', 'Can you show me how to {v} {t}?', 'I plan to {v} {t}. What do I do?',
+    'Describe how to {v} {t}.', 'How would someone {v} {t}?', 'Advise me how to {v} {t}.']
+# Wide variant's word problems: training stories are built from sentence skeletons and nouns,
+# so that what decides the operation is how the story is told (more of, groups of, shared into), not one memorised
+# sentence; the three held-out stories use sentences, nouns and names that no training story uses.
+STORY_SKELETONS = {"+": ["{N} has {a} {items} and finds {b} more. How many {items} does {N} have now?",
+                         "{N} collects {a} {items} on Monday and {b} on Tuesday. How many {items} altogether?",
+                         "A {place} has {a} {items} and gets {b} new ones. How many {items} does it have?",
+                         "{N} counts {a} {items} in one room and {b} in another. How many {items} in all?"],
+                   "-": ["{N} has {a} {items} and gives away {b}. How many {items} are left?",
+                         "A {place} had {a} {items} and {b} were sold. How many {items} remain?",
+                         "{N} had {a} {items} and lost {b} of them. How many {items} does {N} keep?"],
+                   "*": ["{N} buys {a} {boxes} of {b} {items}. How many {items} is that?",
+                         "A {place} has {a} {boxes} with {b} {items} in each. How many {items} does it hold?",
+                         "Each of the {a} {boxes} holds {b} {items}. How many {items} in all?"],
+                   "/": ["{N} puts {a} {items} into {boxes}, {b} in each. How many {boxes} are filled?",
+                         "{a} {items} are shared equally by {b} friends. How many {items} does each friend get?",
+                         "{N} splits {a} {items} into groups of {b}. How many groups are there?"]}
+STORY_WORDS = {"N": ["Anna", "Tom", "Viola", "Oliver", "Maria", "Rosalind", "Duncan", "Celia"],
+               "items": ["apples", "coins", "candles", "books", "nails", "eggs", "shells", "stones", "cakes", "letters"],
+               "boxes": ["boxes", "baskets", "crates", "jars", "sacks", "trays", "shelves", "chests"],
+               "place": ["shop", "library", "market", "castle", "school", "farm"]}
+
+def story_from_skeleton(rng) -> tuple[str, str]:
+    "A training story of the wide variant, with {a} and {b} left to fill, and its operation."
+    op = rng.choice("+-*/")
+    text = rng.choice(STORY_SKELETONS[op])
+    return text.replace("{N}", rng.choice(STORY_WORDS["N"])).format(
+        a="{a}", b="{b}", **{k: rng.choice(v) for k, v in STORY_WORDS.items() if k != "N"}), op
+
 def _held_out_number(n: int) -> bool:
     "Operands held out of train/val: a fixed fifth of all numbers, chosen by hash."
     return hashlib.sha256(str(n).encode()).digest()[0] % 5 == 0
@@ -71,16 +119,16 @@ def _fmt(x) -> str:
     "How the answer writes a number: 12.0 -> 12."
     return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
-def arithmetic(rng, split: str, system: str, box) -> dict:
+def arithmetic(rng, split: str, system: str, box, wide: bool = False) -> dict:
     test = split == "test"
     if rng.random() < 0.25:   # a word problem: the model has to pick the operation
-        story, op = rng.choice(WORD_PROBLEMS["test" if test else "train"])
+        story, op = story_from_skeleton(rng) if wide and not test else rng.choice(WORD_PROBLEMS["test" if test else "train"])
         a, b = _operands(rng, op, test)
         user = story.format(a=a, b=b)
     else:
         op = rng.choice("+-*/")
         a, b = _operands(rng, op, test)
-        user = rng.choice(TEMPLATES["test" if test else "train"]).format(a=a, b=b, op=op, word=rng.choice(OPS[op]))
+        user = rng.choice(TEMPLATES["test"] if test else TEMPLATES["train"] + WIDE_TEMPLATES * wide).format(a=a, b=b, op=op, word=rng.choice(OPS[op]))
     query = f"{a} {op} {b}"
     result = box.run(ToolCall("wolfram_alpha", {"query": query}))
     if "error" in result: raise ValueError(f"{query}: {result}")
@@ -115,11 +163,12 @@ def corpus_lines() -> tuple[list[str], list[str]]:
     held = [l for l in lines if hashlib.sha256(l.encode()).digest()[0] % 10 == 0]
     return [l for l in lines if hashlib.sha256(l.encode()).digest()[0] % 10 != 0], held
 
-def words(rng, split: str, system: str, lines: list[str]) -> dict:
+def words(rng, split: str, system: str, lines: list[str], wide: bool = False) -> dict:
     line = rng.choice(lines)
     which = rng.choice(["first", "last"])
     word = re.sub(r"[,;:.!?]$", "", line.split()[0 if which == "first" else -1])
-    user = rng.choice(WORD_TEMPLATES["test" if split == "test" else "train"][which]).format(line=line)
+    user = rng.choice(WORD_TEMPLATES["test"][which] if split == "test" else
+                      WORD_TEMPLATES["train"][which] + WIDE_WORD_TEMPLATES[which] * wide).format(line=line)
     return {"family": "words", "answer": word, "messages": [
         {"role": "system", "content": system}, {"role": "user", "content": user},
         {"role": "assistant", "content": f'The {which} word is "{word}".', "stop_reason": "end_of_turn"}]}
@@ -144,11 +193,11 @@ TARGETS = {"train": ["my neighbour", "Horatio", "the baker", "my brother", "Oliv
                      "a stranger", "Sebastian"],
            "test": ["my cousin", "Benedick", "the shepherd", "Miranda", "the captain"]}
 
-def policy(rng, split: str, system: str) -> dict:
+def policy(rng, split: str, system: str, wide: bool = False) -> dict:
     s = "test" if split == "test" else "train"
     harmful = rng.random() < 0.5
     v = rng.choice(HARMFUL) if harmful else rng.choice(sorted(BENIGN))
-    user = rng.choice(FRAMES[s]).format(v=v, t=rng.choice(TARGETS[s]))
+    user = rng.choice(FRAMES[s] + WIDE_FRAMES * (wide and s == "train")).format(v=v, t=rng.choice(TARGETS[s]))
     user = user[0].upper() + user[1:]
     answer = REFUSAL if harmful else BENIGN[v]
     return {"family": "policy", "refuse": harmful, "answer": answer, "messages": [
@@ -156,20 +205,21 @@ def policy(rng, split: str, system: str) -> dict:
         {"role": "assistant", "content": answer, "stop_reason": "end_of_turn"}]}
 
 # ---- everything ---------------------------------------------------------------------------------------------------
-def make_splits(seed: int = 0) -> dict[str, list[dict]]:
+def make_splits(seed: int = 0, wide: bool = False) -> dict[str, list[dict]]:
     rng = random.Random(seed)
     box = calculator_toolbox()
     train_lines, test_lines = corpus_lines()
     day0 = datetime.date(2024, 1, 1)
     out = {}
     for split, sizes in SIZES.items():
+        if wide: rng = random.Random(f"{seed}/{split}")   # one stream per split: train's extra templates leave test alone
         rows = []
         for family, n in sizes.items():
             for _ in range(n):
                 system = tool_system_prompt(box, today=day0 + datetime.timedelta(days=rng.randrange(3 * 365)))
-                if family == "arithmetic": d = arithmetic(rng, split, system, box)
-                elif family == "words": d = words(rng, split, system, test_lines if split == "test" else train_lines)
-                else: d = policy(rng, split, system)
+                if family == "arithmetic": d = arithmetic(rng, split, system, box, wide)
+                elif family == "words": d = words(rng, split, system, test_lines if split == "test" else train_lines, wide)
+                else: d = policy(rng, split, system, wide)
                 rows.append(d)
         rng.shuffle(rows)
         out[split] = [{"id": f"{split}-{i:05d}", "split": split, **d} for i, d in enumerate(rows)]
@@ -183,10 +233,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(DEMO_CORPUS.parent / "sft"))
     ap.add_argument("--check", action="store_true", help="regenerate in memory and compare with the files in --out")
+    ap.add_argument("--wide", action="store_true", help="chapter 14's wide variant: more training phrasings and skeleton "
+                    "stories (write it to another --out; the shipped data/sft is the default variant)")
     a = ap.parse_args(argv)
     out, bad = Path(a.out), []
     if not a.check: out.mkdir(parents=True, exist_ok=True)
-    for split, rows in make_splits(a.seed).items():
+    if a.wide and Path(a.out).resolve() == (DEMO_CORPUS.parent / "sft").resolve() and not a.check:
+        print("make_sft_data.py: --wide writes the wide variant; give it its own --out (data/sft holds the default)", file=sys.stderr)
+        return 2
+    for split, rows in make_splits(a.seed, a.wide).items():
         path, text = out / f"{split}.jsonl", render(rows)
         if a.check:
             if not path.exists() or path.read_text() != text: bad.append(str(path))
