@@ -107,9 +107,11 @@ def split_plays(text: str, titles=DEMO_PLAYS) -> list[str]:
     if starts[0] != 0: raise ValueError(f"the text does not start with the first play's title {titles[0]!r}")
     return [text[s:e] for s, e in zip(starts, starts[1:] + [len(text)])]
 
-def passkey_document(rng: random.Random, max_filler: int = 34) -> str:
-    "One retrieval example to train on: 1..`max_filler` filler sentences, the needle at a random depth, question, answer."
-    prompt, answer = passkey_text(rng.randint(1, max_filler), rng.random(), rng.randrange(10_000, 100_000))
+def passkey_document(rng: random.Random, max_filler: int = 34, long_share: float = 0.5) -> str:
+    """One retrieval example to train on: the needle at a random depth, the question, the answer. A `long_share` of
+    the examples have `max_filler` filler sentences (about a whole window), the rest 1..`max_filler`."""
+    n = max_filler if rng.random() < long_share else rng.randint(1, max_filler)
+    prompt, answer = passkey_text(n, rng.random(), rng.randrange(10_000, 100_000))
     return prompt + answer + "."
 
 def write_long_context_corpus(out: str | Path, text: str, n_passkey: int, seed: int = 0) -> Path:
