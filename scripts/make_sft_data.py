@@ -9,8 +9,8 @@ Three families:
   policy      requests inside the written policy (harm, theft, someone else's secrets) are refused; near misses are answered
 Splits: train, val (same templates and operands as train, other draws), test (held out: templates, operands, lines,
 names and frames that train and val never use). `--check` regenerates in memory and compares with the files.
-`--wide` writes chapter 14's wide variant (more training phrasings, stories built from skeletons; a test split with the same held-out
-templates, stories, frames and names, drawn from its own random stream).
+`--wide` writes chapter 14's wide variant: more training phrasings, stories built from skeletons, and a test split
+with the same held-out templates, stories, frames and names, drawn from its own random stream.
 
     python scripts/make_sft_data.py [--seed 0] [--out data/sft] [--check] [--wide]
 """
@@ -48,7 +48,7 @@ WORD_PROBLEMS = {   # (text, operation): a story whose numbers are the operands
 }
 
 # ---- the wide variant (--wide): more training phrasings, and stories built from skeletons ------------------------
-# An experiment of chapter 14 (session 7), not the shipped data: the held-out templates, stories, frames and names of
+# An experiment of chapter 14, not the shipped data: the held-out templates, stories, frames and names of
 # `test` are the same; train gets these on top, and every split draws from its own random stream.
 WIDE_TEMPLATES = [
     'Find {a} {word} {b}.', 'Can you work out {a} {op} {b}?', 'Give me {a} {word} {b}, please.',
@@ -122,13 +122,15 @@ def _fmt(x) -> str:
 def arithmetic(rng, split: str, system: str, box, wide: bool = False) -> dict:
     test = split == "test"
     if rng.random() < 0.25:   # a word problem: the model has to pick the operation
-        story, op = story_from_skeleton(rng) if wide and not test else rng.choice(WORD_PROBLEMS["test" if test else "train"])
+        if wide and not test: story, op = story_from_skeleton(rng)
+        else: story, op = rng.choice(WORD_PROBLEMS["test" if test else "train"])
         a, b = _operands(rng, op, test)
         user = story.format(a=a, b=b)
     else:
         op = rng.choice("+-*/")
         a, b = _operands(rng, op, test)
-        user = rng.choice(TEMPLATES["test"] if test else TEMPLATES["train"] + WIDE_TEMPLATES * wide).format(a=a, b=b, op=op, word=rng.choice(OPS[op]))
+        templates = TEMPLATES["test"] if test else TEMPLATES["train"] + (WIDE_TEMPLATES if wide else [])
+        user = rng.choice(templates).format(a=a, b=b, op=op, word=rng.choice(OPS[op]))
     query = f"{a} {op} {b}"
     result = box.run(ToolCall("wolfram_alpha", {"query": query}))
     if "error" in result: raise ValueError(f"{query}: {result}")
@@ -168,7 +170,7 @@ def words(rng, split: str, system: str, lines: list[str], wide: bool = False) ->
     which = rng.choice(["first", "last"])
     word = re.sub(r"[,;:.!?]$", "", line.split()[0 if which == "first" else -1])
     user = rng.choice(WORD_TEMPLATES["test"][which] if split == "test" else
-                      WORD_TEMPLATES["train"][which] + WIDE_WORD_TEMPLATES[which] * wide).format(line=line)
+                      WORD_TEMPLATES["train"][which] + (WIDE_WORD_TEMPLATES[which] if wide else [])).format(line=line)
     return {"family": "words", "answer": word, "messages": [
         {"role": "system", "content": system}, {"role": "user", "content": user},
         {"role": "assistant", "content": f'The {which} word is "{word}".', "stop_reason": "end_of_turn"}]}
@@ -197,7 +199,8 @@ def policy(rng, split: str, system: str, wide: bool = False) -> dict:
     s = "test" if split == "test" else "train"
     harmful = rng.random() < 0.5
     v = rng.choice(HARMFUL) if harmful else rng.choice(sorted(BENIGN))
-    user = rng.choice(FRAMES[s] + WIDE_FRAMES * (wide and s == "train")).format(v=v, t=rng.choice(TARGETS[s]))
+    frames = FRAMES[s] + (WIDE_FRAMES if wide and s == "train" else [])
+    user = rng.choice(frames).format(v=v, t=rng.choice(TARGETS[s]))
     user = user[0].upper() + user[1:]
     answer = REFUSAL if harmful else BENIGN[v]
     return {"family": "policy", "refuse": harmful, "answer": answer, "messages": [
