@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from .tokenizer import BUILTIN_QUERY_TOOLS, DATA_DIR, ROLES, ChatFormat, Tokenizer
 from .train import IGNORE, TrainConfig, next_token_loss
@@ -19,7 +20,7 @@ from .chat import Conversation, Reply, calculator_toolbox, chat_with_tools, tool
 __all__ = ['SFT_DATA', 'REFUSAL', 'STOP_REASONS', 'SFT_BASE', 'SFT_CONFIG', 'SFT_DEMO_BUDGET', 'DialogError', 'check_dialog',
            'read_checked_jsonl', 'load_dialogs', 'render_dialog', 'encode_dialogs', 'pad_batch', 'DialogBatches',
            'ChatEval', 'evaluate_chat', 'chat_metrics', 'DialogVal', 'sft_train', 'show_transcript', 'stage_cli',
-           'sft_cli', 'demo_main']
+           'sft_cli', 'demo_main', 'copy_test', 'number_copy_test']
 
 # %% ../nbs/14_sft.ipynb #6b6cb7ea
 SFT_DATA = DATA_DIR / "sft"
@@ -410,3 +411,32 @@ def demo_main(argv: list[str] | None = None) -> int:
           f" past the point where it does; its provenance.json says how: chapter 14)", flush=True)
     return sft_cli(["--init", str(SFT_BASE), "--out", str(run / "sft"), "--time-budget", str(SFT_DEMO_BUDGET),
                     "--max-steps", "2000", "--no-progress", "--samples", "3"])
+
+# %% ../nbs/14_sft.ipynb #c0py1de1
+def copy_test(model: torch.nn.Module, spans: Sequence[int] = (32,) * 8, seed: int = 0) -> tuple[float, float]:
+    """Mean next-token loss (nats) on the first and on the second copy of random token sequences shown twice, one
+    sequence per length in `spans`. Give it varied lengths: with one length, a head that looks a fixed distance back
+    passes without copying anything."""
+    g, device = torch.Generator().manual_seed(seed), next(model.parameters()).device
+    first, second = [], []
+    with torch.no_grad():
+        for n in spans:
+            r = torch.randint(300, 4000, (n,), generator=g)
+            seq = torch.cat([r, r])[None].to(device)
+            loss = F.cross_entropy(model(seq[:, :-1]).float()[0], seq[0, 1:], reduction="none")
+            first.append(loss[:n - 1].mean().item()); second.append(loss[n:].mean().item())
+    return sum(first) / len(first), sum(second) / len(second)
+
+# %% ../nbs/14_sft.ipynb #b4s3c0de
+def number_copy_test(model: torch.nn.Module, tokenizer: Tokenizer, rows: int = 16, seed: int = 0) -> tuple[float, float]:
+    "Mean loss (nats/token) on an expression of fresh numbers after `Copy:`, and on the same expression after `Again:`."
+    rng, device, first, second = random.Random(seed), next(model.parameters()).device, [], []
+    head = len(tokenizer.encode("\nAgain:", bos=False, eos=False))
+    for _ in range(rows):
+        expr = f" {rng.choice('+-*/')} ".join(str(rng.randint(0, 9999)) for _ in range(rng.randint(2, 4)))
+        a = tokenizer.encode(f"Copy: {expr}", bos=True, eos=False)
+        ids = torch.tensor([a + tokenizer.encode(f"\nAgain: {expr}", bos=False, eos=False)], device=device)
+        with torch.no_grad():
+            loss = F.cross_entropy(model(ids[:, :-1]).float()[0], ids[0, 1:], reduction="none")
+        first.append(loss[2:len(a) - 1].mean().item()); second.append(loss[len(a) - 1 + head:].mean().item())
+    return sum(first) / rows, sum(second) / rows

@@ -75,40 +75,25 @@ def make_corpus(d: Path, frac: float, families: str = "all", seed: int = 0) -> P
 
 
 def copy_losses(model, tok, device) -> dict:
-    "Mean loss on the first and the second copy of repeated spans: random tokens, random words, digit strings."
+    """Mean loss on the first and the second copy of repeated spans: chapter 14's `copy_test` (random tokens, 16 spans of
+    30, and 16 spans of lengths 12-42, which a fixed-offset head cannot pass) and `number_copy_test` (expressions of
+    fresh numbers), plus six numbers said twice in prose (second copy only). `device` is where `model` already is."""
     import torch, torch.nn.functional as F
-    g = torch.Generator().manual_seed(0); rng = random.Random(0)
-    res = {}
+    from llama31_edu.sft import copy_test, number_copy_test
+    rng, res = random.Random(0), {}
+    res["rand_first"], res["rand_second"] = copy_test(model, (30,) * 16, seed=0)
+    res["var_first"], res["var_second"] = copy_test(model, range(12, 44, 2), seed=1)
+    tot = []
     with torch.no_grad():
-        r = torch.randint(300, 4000, (16, 30), generator=g); seq = torch.cat([r, r], 1).to(device)
-        l = F.cross_entropy(model(seq[:, :-1]).float().flatten(0, 1), seq[:, 1:].flatten(), reduction="none").view(16, -1)
-        res["rand_first"], res["rand_second"] = l[:, :29].mean().item(), l[:, 30:].mean().item()
-        f, s = [], []            # lengths vary by row: a head that looks a fixed distance back cannot pass this one
-        for L in range(12, 44, 2):
-            r = torch.randint(300, 4000, (1, L), generator=g); seq = torch.cat([r, r], 1).to(device)
-            ll = F.cross_entropy(model(seq[:, :-1]).float()[0], seq[0, 1:], reduction="none")
-            f.append(ll[:L - 1].mean().item()); s.append(ll[L:].mean().item())
-        res["var_first"], res["var_second"] = sum(f) / len(f), sum(s) / len(s)
-        for name, mk in (("digits", lambda: " ".join(str(rng.randint(0, 9999)) for _ in range(6))),):
-            pairs = []
-            for _ in range(16):
-                s = mk(); a = tok.encode("Here: " + s + ".", bos=True, eos=False); b = tok.encode(" Again: " + s, bos=False, eos=False)
-                pairs.append((a, b, len(tok.encode(" Again:", bos=False, eos=False))))
-            tot = []
-            for a, b, skip in pairs:
-                ids = torch.tensor([a + b], device=device)
-                ll = F.cross_entropy(model(ids[:, :-1]).float()[0], ids[0, 1:], reduction="none")
-                tot.append(ll[len(a) - 1 + skip:].mean().item())
-            res[f"{name}_second"] = sum(tot) / len(tot)
-        first, second = [], []        # the digit-copy format of the mix, on fresh numbers: first copy against second
         for _ in range(16):
-            expr = f" {rng.choice('+-*/')} ".join(str(rng.randint(0, 9999)) for _ in range(3))
-            a = tok.encode(f"Copy: {expr}", bos=True, eos=False); b = tok.encode(f"\nAgain: {expr}", bos=False, eos=False)
-            head = len(tok.encode("\nAgain:", bos=False, eos=False))
+            s = " ".join(str(rng.randint(0, 9999)) for _ in range(6))
+            a, b = tok.encode("Here: " + s + ".", bos=True, eos=False), tok.encode(" Again: " + s, bos=False, eos=False)
+            skip = len(tok.encode(" Again:", bos=False, eos=False))
             ids = torch.tensor([a + b], device=device)
             ll = F.cross_entropy(model(ids[:, :-1]).float()[0], ids[0, 1:], reduction="none")
-            first.append(ll[2:len(a) - 1].mean().item()); second.append(ll[len(a) - 1 + head:].mean().item())
-        res["expr_first"], res["expr_second"] = sum(first) / 16, sum(second) / 16
+            tot.append(ll[len(a) - 1 + skip:].mean().item())
+    res["digits_second"] = sum(tot) / len(tot)
+    res["expr_first"], res["expr_second"] = number_copy_test(model, tok, rows=16, seed=0)
     return {k: round(v, 3) for k, v in res.items()}
 
 
