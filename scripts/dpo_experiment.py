@@ -2,8 +2,8 @@
 
 For each variant and seed: `llama31-edu dpo --init data/sft_model --pairs data/dpo/train.jsonl` (chapter 16's
 DPO_CONFIG; the seed sets the order of the pairs), then chapter 14's `evaluate_chat` on data/sft/test.jsonl (greedy,
-through chapter 10's tool loop) and its `chat_metrics`. The SFT model and the pre-trained demo model (3-shot, as
-chapter 14 scores it) are evaluated once. Finished runs and evaluations are reused, so the command can be rerun or
+through chapter 10's tool loop) and its `chat_metrics`. The SFT model, and the model it was fine-tuned from
+(data/base_model, 3-shot, as chapter 14 scores it), are evaluated once. Finished runs and evaluations are reused, so the command can be rerun or
 continued after an interruption. Writes OUT/results.json and prints the table and the verdict on the issue's goal:
 some metric better than SFT by more than the spread over seeds (max - min), none worse by more than 2 points.
 
@@ -89,8 +89,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import torch
     torch.set_num_threads(a.threads)
-    from llama31_edu.sft import SFT_DATA, load_dialogs
-    from llama31_edu.tokenizer import DATA_DIR, DEMO_MODEL, atomic_write
+    from llama31_edu.sft import SFT_BASE, SFT_DATA, load_dialogs
+    from llama31_edu.tokenizer import DATA_DIR, atomic_write
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     pairs = out / "pairs-train.jsonl"
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
         if variant == "llama3" and not a.no_base:
             train_dialogs = load_dialogs(SFT_DATA / "train.jsonl")
             shots = [next(d for d in train_dialogs if d["family"] == f) for f in ("arithmetic", "words", "policy")]
-            table["base"] = {k: summarise([v]) for k, v in evaluate(Path(DEMO_MODEL), test, out / "base-eval.json", shots).items()}
+            table["base"] = {k: summarise([v]) for k, v in evaluate(Path(SFT_BASE), test, out / "base-eval.json", shots).items()}
     verdicts = {v: verdict(table, v) for v in table if v.startswith("dpo-")}
     pref = {}
     for variant in a.variants:
