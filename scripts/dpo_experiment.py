@@ -3,8 +3,8 @@
 For each variant and seed: `llama31-edu dpo --init data/sft_model --pairs data/dpo/train.jsonl` (chapter 16's
 DPO_CONFIG; the seed sets the order of the pairs), then chapter 14's `evaluate_chat` on data/sft/test.jsonl (greedy,
 through chapter 10's tool loop) and its `chat_metrics`. The SFT model, and the model it was fine-tuned from
-(data/base_model, 3-shot, as chapter 14 scores it), are evaluated once. Finished runs and evaluations are reused, so the command can be rerun or
-continued after an interruption. Writes OUT/results.json and prints the table and the verdict on the issue's goal:
+(data/base_model, 3-shot, as chapter 14 scores it), are evaluated once. Finished runs and evaluations are reused,
+so the command can be rerun or continued after an interruption. Writes OUT/results.json and prints the table and the verdict on the issue's goal:
 some metric better than SFT by more than the spread over seeds (max - min), none worse by more than 2 points.
 
     python scripts/dpo_experiment.py [--out runs/dpo-experiment] [--seeds 0 1 2] [--variants llama3 no_nll no_mask]
