@@ -234,8 +234,6 @@ DPO_CONFIG = TrainConfig(model="demo", seq_len=256, batch_size=8, max_steps=60, 
                          eval_every=20, eval_batches=4, ckpt_every=20, log_every=10, seed=0)
 "The demo's DPO recipe: 60 steps of 8 pairs from data/sft_model (480 pairs; sized for 2 CPU cores, see the experiment)."
 
-def _sha256(path: Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 def _reference(model, examples, val_examples, out: Path, key: str, env, amp, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     "The reference log-probs of the training and validation pairs: from out/reference_logps.pt, or computed (rank 0) and stored."
     path = out / "reference_logps.pt"
@@ -257,6 +255,7 @@ def dpo_train(cfg: TrainConfig, pairs: str | Path, tokenizer: Tokenizer, out: st
               val_pairs: str | Path | None = None, resume: bool = False, tokenizer_path: str | Path | None = None,
               progress: bool = True, env=None, resume_command: str = "the same command with --resume") -> dict:
     "DPO of `cfg.init` (policy and frozen reference) on the pairs in `pairs`, with chapter 8's engine, into `out`."
+    from llama31_edu.checkpoints import sha256_file
     from llama31_edu.tokenizer import check_writable
     from llama31_edu.train import (RESUMABLE_CHANGES, autocast_dtype, check_config, check_run_dir, check_vocab,
                                    checkpoint_step, export_model, fit, init_model, latest_checkpoint, local_env, model_args)
@@ -279,7 +278,7 @@ def dpo_train(cfg: TrainConfig, pairs: str | Path, tokenizer: Tokenizer, out: st
         print(f"dropped {dropped} training and {val_dropped} validation pairs longer than --seq-len {seq_len} + 1 tokens", flush=True)
     identity = dict(train={k: v for k, v in dataclasses.asdict(cfg).items() if k not in RESUMABLE_CHANGES},
                     rows_per_micro_batch=cfg.batch_size * env.world_size, model=dataclasses.asdict(args),
-                    tokenizer_fingerprint=tokenizer.fingerprint, pairs_sha256=_sha256(pairs), val_pairs_sha256=_sha256(val_pairs),
+                    tokenizer_fingerprint=tokenizer.fingerprint, pairs_sha256=sha256_file(pairs), val_pairs_sha256=sha256_file(val_pairs),
                     dpo=dataclasses.asdict(options))
     ckpt = latest_checkpoint(out)
     check_run_dir(out, identity, resume, ckpt)                        # before the model takes any memory

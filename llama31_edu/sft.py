@@ -270,16 +270,13 @@ SFT_CONFIG = TrainConfig(model="demo", seq_len=256, batch_size=8, max_steps=400,
 `llama31-edu demo`'s 170 s buy on 2 quiet cores; `data/sft_model` is `data/base_model` after it. (The feasibility notes
 below ran it with 600 steps.)"""
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str | Path, *, val_data: str | Path | None = None,
               resume: bool = False, tokenizer_path: str | Path | None = None, progress: bool = True, env=None,
               resume_command: str = "the same command with --resume", adapter=None) -> dict:
     """Fine-tune per `cfg` (`cfg.init`: the model to start from) on the dialogs of `data`, writing the run to `out`.
     `adapter`: a later chapter's way to train a few added weights instead (chapter 15's `LoRAConfig`): `check(args)`,
     `apply(model)` (freezes the base, adds trainable weights), `identity()` and `export(state_dict, folder, args)`."""
+    from llama31_edu.checkpoints import sha256_file
     from llama31_edu.tokenizer import check_writable
     from llama31_edu.train import (RESUMABLE_CHANGES, check_config, check_run_dir, check_vocab, export_model,
                                    fit, init_model, latest_checkpoint, local_env, model_args)
@@ -304,7 +301,7 @@ def sft_train(cfg: TrainConfig, data: str | Path, tokenizer: Tokenizer, out: str
     val = DialogVal(val_examples, cfg.batch_size, tokenizer.pad_id)
     identity = dict(train={k: v for k, v in dataclasses.asdict(cfg).items() if k not in RESUMABLE_CHANGES},
                     rows_per_micro_batch=cfg.batch_size * env.world_size, model=dataclasses.asdict(args),
-                    tokenizer_fingerprint=tokenizer.fingerprint, data_sha256=_file_sha256(data))
+                    tokenizer_fingerprint=tokenizer.fingerprint, data_sha256=sha256_file(data))
     if adapter is not None: identity["adapter"] = adapter.identity()
     check_run_dir(out, identity, resume, latest_checkpoint(out))      # before the model takes any memory
     export = lambda sd, folder: export_model(sd, folder, tokenizer_path, args)

@@ -10,10 +10,10 @@ Two steps, both the package's own commands:
 Training is deterministic for a given --init on CPU; the run folder keeps metrics.json, loss.png and run.json.
 """
 from __future__ import annotations
-import argparse, hashlib, json, os, shutil, sys
+import argparse, json, os, shutil, sys
 from pathlib import Path
 
-from llama31_edu.checkpoints import convert_cli
+from llama31_edu.checkpoints import convert_cli, sha256_file
 from llama31_edu.sft import SFT_BASE, SFT_CONFIG, sft_cli
 from llama31_edu.tokenizer import DATA_DIR, atomic_write
 
@@ -35,11 +35,10 @@ def main(argv=None) -> int:
     if out.exists(): shutil.rmtree(out)
     if (rc := convert_cli([str(run / "model"), str(out), "--to", "meta", "--dtype", "bf16"])) != 0: return rc
     record, metrics = json.loads((run / "run.json").read_text()), json.loads((run / "metrics.json").read_text())
-    sha = lambda p: hashlib.sha256(Path(p).read_bytes()).hexdigest()
     init = os.path.relpath(a.init, DATA_DIR.parent)      # as the repository names it, not this machine's path
     atomic_write(out / "provenance.json", json.dumps({   # what made these weights; SHA256SUMS covers the model files
         "command": f"python scripts/make_sft_model.py --init {init} --steps {a.steps}",
-        "init_sha256": sha(Path(a.init) / "consolidated.00.pth") if (Path(a.init) / "consolidated.00.pth").exists() else None,
+        "init_sha256": sha256_file(Path(a.init) / "consolidated.00.pth") if (Path(a.init) / "consolidated.00.pth").exists() else None,
         "data_sha256": record["identity"]["data_sha256"], "train": record["identity"]["train"] | {"init": init},
         "steps": metrics["steps"], "tokens_seen": metrics["tokens_seen"], "val_loss": round(metrics["val_loss"], 4),
         "stored_dtype": "bfloat16"}, indent=1) + "\n")
